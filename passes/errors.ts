@@ -1,0 +1,18 @@
+/** Exit codes are part of the CLI contract (README "Exit codes"). */
+export const EXIT = { OK: 0, VALIDATION_FAILED: 1, USAGE: 2, NOTHING_TO_DO: 3 } as const;
+
+/** An error the user caused or can fix: printed as one line, never with a stack. */
+export class ReparamError extends Error {
+  constructor(message: string, readonly exitCode: number = EXIT.USAGE) {
+    super(message);
+    this.name = "ReparamError";
+  }
+}
+
+/** The bytes are not a well-formed ONNX model. */
+export class ModelFormatError extends ReparamError {
+  constructor(readonly source: string, readonly detail: string) {
+    super(`${source}: not a valid ONNX model: ${detail}`);
+    this.name = "ModelFormatError";
+  }
+}

@@ -1,0 +1,69 @@
+// Lossless ONNX (de)serialization. protobufjs keeps every field it does not know as raw
+// bytes ($unknowns) and re-emits them, and with the proto2 schema it writes repeated
+// scalars unpacked as ONNX's own serializers do: files written by those serializers
+// come back byte-identical. onnx-proto (ONNX 1.10) would drop post-1.10 fields.
+import { ModelProto, protobuf } from "./schema.ts";
+import { ModelFormatError } from "../errors.ts";
+import type { Model } from "./onnx-types.ts";
+
+const MAX_DEPTH = 64;
+
+export function decodeModelBytes(bytes: Uint8Array, source = "<bytes>"): Model {
+  if (bytes.length === 0) throw new ModelFormatError(source, "file is empty");
+  let model: Model;
+  try {
+    const reader = protobuf.Reader.create(bytes);
+    reader.discardUnknown = false;
+    protobuf.Reader.recursionLimit = MAX_DEPTH;
+    model = ModelProto.decode(reader) as unknown as Model;
+  } catch (e) {
+    throw new ModelFormatError(source, describeDecodeError(e));
+  }
+  checkDecoded(model, ModelProto, source);
+  return model;
+}
+
+export function encodeModel(model: Model): Uint8Array {
+  return ModelProto.encode(model as unknown as protobuf.Message).finish();
+}
+
+function describeDecodeError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/index out of range/.test(msg)) return "truncated, or a length prefix runs past the end of its message";
+  if (/max depth/.test(msg)) return `messages nested deeper than ${MAX_DEPTH} levels`;
+  if (/invalid wire type/.test(msg)) return "invalid protobuf wire type";
+  return `protobuf decode failed (${msg})`;
+}
+
+// protobufjs keeps a known field with the wrong wire type as an unknown field; that is
+// corruption, not an extension, so it is reported rather than carried along.
+function checkDecoded(model: Model, type: protobuf.Type, source: string): void {
+  if (model.graph == null) {
+    throw new ModelFormatError(source, "no graph (ModelProto field 7 missing): this does not look like an ONNX model");
+  }
+  const problem = findWrongWireType(model as unknown as Record<string, unknown>, type, 0);
+  if (problem) throw new ModelFormatError(source, problem);
+}
+
+function findWrongWireType(msg: Record<string, unknown>, type: protobuf.Type, depth: number): string | null {
+  const unknowns = (msg as { $unknowns?: Uint8Array[] }).$unknowns;
+  if (unknowns) {
+    for (const raw of unknowns) {
+      const r = protobuf.Reader.create(raw);
+      const tag = r.uint32();
+      const field = type.fieldsById[tag >>> 3];
+      if (field) return `field '${type.name}.${field.name}' has the wrong wire type ${tag & 7}`;
+    }
+  }
+  for (const field of type.fieldsArray) {
+    if (!(field.resolvedType instanceof protobuf.Type)) continue;
+    const value = msg[field.name];
+    if (value == null) continue;
+    const items = Array.isArray(value) ? value : [value];
+    for (const item of items) {
+      const p = findWrongWireType(item as Record<string, unknown>, field.resolvedType, depth + 1);
+      if (p) return p;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,191 @@
+// Loading and saving models from disk: external data, the 2 GiB protobuf limit, and
+// atomic writes (a temp file renamed into place, so no half-written output is ever seen).
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { basename, dirname, isAbsolute, normalize, resolve } from "node:path";
+import { decodeModelBytes, encodeModel } from "./codec.ts";
+import { ModelFormatError, ReparamError } from "../errors.ts";
+import type { Graph, Model, Tensor } from "./onnx-types.ts";
+
+export const PROTOBUF_LIMIT = 2 ** 31 - 1;
+const EXTERNAL = 1;
+
+export interface LoadedModel {
+  proto: Model;
+  /** Directory external data locations are relative to (null for in-memory models). */
+  baseDir: string | null;
+  source: string;
+}
+
+export function loadModel(pathOrBytes: string | Uint8Array, opts: { baseDir?: string } = {}): LoadedModel {
+  if (typeof pathOrBytes !== "string") {
+    return { proto: decodeModelBytes(pathOrBytes), baseDir: opts.baseDir ?? null, source: "<bytes>" };
+  }
+  const path = pathOrBytes;
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new ModelFormatError(path, "not a regular file");
+    size = st.size;
+  } catch (e) {
+    if (e instanceof ReparamError) throw e;
+    throw new ReparamError(`${path}: cannot read model file (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  if (size > PROTOBUF_LIMIT) throw new ModelFormatError(path, `file is ${size} bytes; an ONNX protobuf cannot exceed 2 GiB (large weights belong in external data)`);
+  return { proto: decodeModelBytes(readFileSync(path), path), baseDir: dirname(resolve(path)), source: path };
+}
+
+interface ExternalRef { location: string; offset: number; length: number | null }
+
+export function externalRef(t: Tensor): ExternalRef | null {
+  if (t.data_location !== EXTERNAL) return null;
+  const kv = new Map((t.external_data ?? []).map((e) => [e.key ?? "", e.value ?? ""]));
+  const location = kv.get("location");
+  if (!location) throw new ReparamError(`tensor '${t.name}': external data without a location`);
+  return { location, offset: Number(kv.get("offset") ?? 0), length: kv.has("length") ? Number(kv.get("length")) : null };
+}
+
+function safeExternalPath(baseDir: string, location: string, tensor: string): string {
+  const norm = normalize(location);
+  if (isAbsolute(norm) || norm.startsWith("..")) {
+    throw new ReparamError(`tensor '${tensor}': external data location '${location}' leaves the model's directory`);
+  }
+  return resolve(baseDir, norm);
+}
+
+/** Reads just the byte range of one external tensor. */
+export function readExternalData(t: Tensor, baseDir: string | null): Uint8Array {
+  const ref = externalRef(t);
+  if (!ref) throw new Error(`tensor '${t.name}' is not external`);
+  if (baseDir == null) throw new ReparamError(`tensor '${t.name}': external data needs the model's directory; load the model from a path`);
+  const file = safeExternalPath(baseDir, ref.location, t.name ?? "");
+  let fd: number;
+  try { fd = openSync(file, "r"); } catch { throw new ReparamError(`tensor '${t.name}': external data file '${ref.location}' not found beside the model`); }
+  try {
+    const size = fstatSync(fd).size;
+    const length = ref.length ?? size - ref.offset;
+    if (ref.offset < 0 || length < 0 || ref.offset + length > size) {
+      throw new ReparamError(`tensor '${t.name}': external range ${ref.offset}+${length} runs past the end of '${ref.location}' (${size} bytes)`);
+    }
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) done += readSync(fd, out, done, length - done, ref.offset + done);
+    return out;
+  } finally { closeSync(fd); }
+}
+
+export type ExternalDataMode =
+  | "preserve" // external tensors stay where they are described; the data file is carried to the output directory
+  | "inline" // every external tensor is read into raw_data
+  | { location: string; threshold?: number }; // every initializer of at least `threshold` bytes goes to `location`
+
+export interface SaveOptions { externalData?: ExternalDataMode }
+
+/** Writes atomically. Switches to external data when the model would not fit in one protobuf. */
+export function saveModel(model: LoadedModel, path: string, opts: SaveOptions = {}): void {
+  const outDir = dirname(resolve(path));
+  let mode = opts.externalData ?? "preserve";
+  if (mode === "preserve" && inlineBytes(model.proto) > PROTOBUF_LIMIT - (64 << 20)) {
+    mode = { location: `${basename(path)}.data` };
+  }
+  mkdirSync(outDir, { recursive: true });
+  withTensorPatches(model, mode, outDir, (dataFiles) => {
+    for (const [target, write] of dataFiles) atomicWrite(target, write);
+    const bytes = encodeModel(model.proto);
+    atomicWrite(path, (fd) => writeAll(fd, bytes));
+  });
+}
+
+type Writer = (fd: number) => void;
+
+function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position === undefined ? null : position + done);
+}
+
+export function atomicWrite(path: string, write: Writer): void {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fd = openSync(tmp, "w");
+  try {
+    write(fd);
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    try { closeSync(fd); } catch { /* already closed */ }
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+function* allTensors(g: Graph): Generator<Tensor> {
+  for (const t of g.initializer ?? []) yield t;
+  for (const n of g.node ?? []) {
+    for (const a of n.attribute ?? []) {
+      if (a.t) yield a.t;
+      for (const t of a.tensors ?? []) yield t;
+      if (a.g) yield* allTensors(a.g);
+      for (const sg of a.graphs ?? []) yield* allTensors(sg);
+    }
+  }
+}
+
+function inlineBytes(m: Model): number {
+  let n = 0;
+  if (m.graph) for (const t of allTensors(m.graph)) n += t.raw_data?.length ?? 0;
+  return n;
+}
+
+// Saving must not change the caller's model: tensors are patched for the encode and
+// restored afterwards, so a model can be saved twice in two layouts.
+function withTensorPatches(model: LoadedModel, mode: ExternalDataMode, outDir: string, body: (dataFiles: Map<string, Writer>) => void): void {
+  const restore: Array<() => void> = [];
+  const dataFiles = new Map<string, Writer>();
+  const patch = (t: Tensor, fields: Partial<Tensor>) => {
+    const saved = Object.fromEntries(Object.keys(fields).map((k) => [k, Object.prototype.hasOwnProperty.call(t, k) ? t[k] : undefined]));
+    Object.assign(t, fields);
+    restore.push(() => { for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete t[k]; else t[k] = v; } });
+  };
+  try {
+    const graph = model.proto.graph!;
+    if (mode === "preserve") {
+      const copies = new Map<string, Array<{ t: Tensor; offset: number }>>();
+      for (const t of allTensors(graph)) {
+        const ref = externalRef(t);
+        if (!ref) continue;
+        if (model.baseDir == null) throw new ReparamError(`tensor '${t.name}' is external but the model was loaded from bytes`);
+        const src = safeExternalPath(model.baseDir, ref.location, t.name ?? "");
+        const dst = safeExternalPath(outDir, ref.location, t.name ?? "");
+        if (src === dst) continue;
+        if (!copies.has(dst)) copies.set(dst, []);
+        copies.get(dst)!.push({ t, offset: ref.offset });
+      }
+      for (const [dst, items] of copies) {
+        dataFiles.set(dst, (fd) => { for (const { t, offset } of items) writeAll(fd, readExternalData(t, model.baseDir), offset); });
+      }
+    } else if (mode === "inline") {
+      for (const t of allTensors(graph)) {
+        if (!externalRef(t)) continue;
+        patch(t, { raw_data: readExternalData(t, model.baseDir), data_location: 0, external_data: [] });
+      }
+    } else {
+      const threshold = mode.threshold ?? 1024;
+      const dst = safeExternalPath(outDir, mode.location, "");
+      const chunks: Array<{ offset: number; bytes: Uint8Array }> = [];
+      let offset = 0;
+      for (const t of graph.initializer ?? []) {
+        const bytes = externalRef(t) ? readExternalData(t, model.baseDir) : t.raw_data;
+        if (!bytes || bytes.length < threshold) continue;
+        offset = Math.ceil(offset / 4096) * 4096; // page-aligned so runtimes can mmap
+        chunks.push({ offset, bytes });
+        patch(t, {
+          raw_data: new Uint8Array(0), data_location: EXTERNAL,
+          external_data: [{ key: "location", value: mode.location }, { key: "offset", value: String(offset) }, { key: "length", value: String(bytes.length) }],
+        });
+        offset += bytes.length;
+      }
+      dataFiles.set(dst, (fd) => { for (const c of chunks) writeAll(fd, c.bytes, c.offset); });
+    }
+    body(dataFiles);
+  } finally {
+    for (const r of restore.reverse()) r();
+  }
+}

@@ -1,0 +1,207 @@
+// A thin SSA view over a decoded GraphProto. The NodeProto / TensorProto objects stay
+// the source of truth (so everything this view does not model is kept verbatim); the
+// view adds producer / uses indexes and editing that keeps them consistent.
+import type { Graph, Node, Tensor, ValueInfo } from "../io/onnx-types.ts";
+import { AT } from "../io/onnx-types.ts";
+import { readTensor, toTensorProto, type ConstTensor } from "./tensor.ts";
+
+export class GraphIR {
+  private producers = new Map<string, Node>();
+  private users = new Map<string, Node[]>();
+  private initializers = new Map<string, Tensor>();
+  private names = new Set<string>();
+  private edited = false;
+
+  constructor(readonly proto: Graph, readonly baseDir: string | null = null) {
+    proto.node ??= [];
+    proto.initializer ??= [];
+    this.reindex();
+  }
+
+  get nodes(): readonly Node[] { return this.proto.node!; }
+  get inputs(): readonly ValueInfo[] { return this.proto.input ?? []; }
+  get outputs(): readonly ValueInfo[] { return this.proto.output ?? []; }
+  get wasEdited(): boolean { return this.edited; }
+
+  reindex(): void {
+    this.producers.clear(); this.users.clear(); this.initializers.clear(); this.names.clear();
+    for (const t of this.proto.initializer!) { this.initializers.set(t.name ?? "", t); this.names.add(t.name ?? ""); }
+    for (const v of [...this.inputs, ...this.outputs, ...(this.proto.value_info ?? [])]) this.names.add(v.name ?? "");
+    for (const n of this.nodes) {
+      if (n.name) this.names.add(n.name);
+      for (const o of n.output ?? []) if (o) { this.producers.set(o, n); this.names.add(o); }
+      for (const i of nodeReads(n)) {
+        if (!this.users.has(i)) this.users.set(i, []);
+        const list = this.users.get(i)!;
+        if (list[list.length - 1] !== n) list.push(n);
+      }
+    }
+  }
+
+  producer(value: string): Node | undefined { return this.producers.get(value); }
+  uses(value: string): readonly Node[] { return this.users.get(value) ?? []; }
+  initializer(value: string): Tensor | undefined { return this.initializers.get(value); }
+  isGraphOutput(value: string): boolean { return this.outputs.some((o) => o.name === value); }
+  isGraphInput(value: string): boolean { return this.inputs.some((i) => i.name === value) && !this.initializers.has(value); }
+  valueInfo(value: string): ValueInfo | undefined {
+    return [...this.inputs, ...this.outputs, ...(this.proto.value_info ?? [])].find((v) => v.name === value);
+  }
+
+  /** An initializer or a Constant node's value, as a typed tensor; null otherwise. */
+  constant(value: string): ConstTensor | null {
+    const init = this.initializers.get(value);
+    if (init) return readTensor(init, this.baseDir);
+    const p = this.producers.get(value);
+    if (p && p.op_type === "Constant" && !p.domain) return constantNodeValue(p, this.baseDir);
+    return null;
+  }
+
+  uniqueName(hint: string): string {
+    let name = hint, i = 1;
+    while (this.names.has(name)) name = `${hint}_${i++}`;
+    this.names.add(name);
+    return name;
+  }
+
+  addInitializer(hint: string, value: ConstTensor, dtype = value.dtype): string {
+    const name = this.uniqueName(hint);
+    const t = toTensorProto(name, value, dtype);
+    this.proto.initializer!.push(t);
+    this.initializers.set(name, t);
+    this.edited = true;
+    return name;
+  }
+
+  /** Inserts nodes before `anchor` (or at the end); topological order is restored on finish(). */
+  insertNodes(nodes: Node[], anchor?: Node): void {
+    const list = this.proto.node!;
+    const at = anchor ? list.indexOf(anchor) : -1;
+    list.splice(at < 0 ? list.length : at, 0, ...nodes);
+    for (const n of nodes) if (n.name) this.names.add(n.name);
+    this.edited = true;
+    this.reindex();
+  }
+
+  removeNodes(nodes: Iterable<Node>): void {
+    const drop = new Set(nodes);
+    this.proto.node = this.proto.node!.filter((n) => !drop.has(n));
+    this.edited = true;
+    this.reindex();
+  }
+
+  /** Rewires every reader of `from` to `to`. A graph output keeps its name: callers make the new producer write it. */
+  replaceUses(from: string, to: string): void {
+    if (this.isGraphOutput(from)) throw new Error(`refusing to rename graph output '${from}'`);
+    for (const n of this.uses(from)) renameReads(n, from, to);
+    this.edited = true;
+    this.reindex();
+  }
+
+  /** Removes a graph input (after it was bound to a constant). */
+  removeInput(name: string): void {
+    this.proto.input = (this.proto.input ?? []).filter((i) => i.name !== name);
+    this.edited = true;
+    this.reindex();
+  }
+
+  /** Drops nodes and initializers nothing reads; graph inputs and outputs are kept. */
+  dce(): { nodes: number; initializers: number } {
+    const live = new Set(this.outputs.map((o) => o.name ?? ""));
+    const kept: Node[] = [];
+    for (const n of [...this.nodes].reverse()) {
+      if ((n.output ?? []).some((o) => live.has(o))) {
+        kept.push(n);
+        for (const i of nodeReads(n)) live.add(i);
+      }
+    }
+    const removedNodes = this.nodes.length - kept.length;
+    const inits = this.proto.initializer!;
+    const keptInits = inits.filter((t) => live.has(t.name ?? "") || this.inputs.some((i) => i.name === t.name));
+    const removedInits = inits.length - keptInits.length;
+    if (removedNodes || removedInits) {
+      this.proto.node = kept.reverse();
+      this.proto.initializer = keptInits;
+      const defined = new Set([...live, ...this.proto.node.flatMap((n) => n.output ?? [])]);
+      if (this.proto.value_info) this.proto.value_info = this.proto.value_info.filter((v) => defined.has(v.name ?? ""));
+      this.edited = true;
+      this.reindex();
+    }
+    return { nodes: removedNodes, initializers: removedInits };
+  }
+
+  /** Stable topological sort: original order wherever dependencies allow. */
+  toposort(): void {
+    const list = this.nodes;
+    const available = new Set<string>(["", ...this.inputs.map((i) => i.name ?? ""), ...this.initializers.keys()]);
+    const byNode = new Map(list.map((n) => [n, nodeReads(n).filter((i) => this.producers.has(i))]));
+    const out: Node[] = [];
+    const pending = new Set(list);
+    while (pending.size) {
+      let progressed = false;
+      for (const n of pending) {
+        if (byNode.get(n)!.every((i) => available.has(i))) {
+          out.push(n); pending.delete(n); progressed = true;
+          for (const o of n.output ?? []) available.add(o);
+        }
+      }
+      if (!progressed) throw new Error("graph has a cycle");
+    }
+    this.proto.node = out;
+  }
+
+  /** Call after a pass edited the graph: DCE and topological order. */
+  finish(): void {
+    if (!this.edited) return;
+    this.dce();
+    this.toposort();
+    this.reindex();
+  }
+}
+
+export function attr(n: Node, name: string) { return (n.attribute ?? []).find((a) => a.name === name); }
+
+export function constantNodeValue(n: Node, baseDir: string | null): ConstTensor | null {
+  const a = (n.attribute ?? [])[0];
+  if (!a) return null;
+  const num = (v: unknown) => Number(v);
+  switch (a.name) {
+    case "value": return a.t ? readTensor(a.t, baseDir) : null;
+    case "value_float": return { dtype: 1, dims: [], data: Float64Array.of(a.f ?? 0) };
+    case "value_floats": return { dtype: 1, dims: [a.floats?.length ?? 0], data: Float64Array.from(a.floats ?? []) };
+    case "value_int": return { dtype: 7, dims: [], data: Float64Array.of(num(a.i ?? 0)) };
+    case "value_ints": return { dtype: 7, dims: [a.ints?.length ?? 0], data: Float64Array.from((a.ints ?? []).map(num)) };
+    default: return null; // sparse_value, strings: not foldable here
+  }
+}
+
+/** Inputs a node reads, including outer-scope values read inside its subgraphs. */
+export function nodeReads(n: Node): string[] {
+  const reads = (n.input ?? []).filter((i) => i);
+  for (const a of n.attribute ?? []) {
+    if (a.type === AT.GRAPH && a.g) reads.push(...outerReads(a.g));
+    if (a.type === AT.GRAPHS) for (const g of a.graphs ?? []) reads.push(...outerReads(g));
+  }
+  return reads;
+}
+
+function outerReads(g: Graph): string[] {
+  const defined = new Set([...(g.input ?? []).map((i) => i.name), ...(g.initializer ?? []).map((t) => t.name)]);
+  for (const n of g.node ?? []) for (const o of n.output ?? []) defined.add(o);
+  const out = new Set<string>();
+  for (const n of g.node ?? []) for (const i of nodeReads(n)) if (!defined.has(i)) out.add(i);
+  for (const o of g.output ?? []) if (o.name && !defined.has(o.name)) out.add(o.name);
+  return [...out];
+}
+
+function renameReads(n: Node, from: string, to: string): void {
+  n.input = (n.input ?? []).map((i) => (i === from ? to : i));
+  for (const a of n.attribute ?? []) {
+    for (const g of [a.g, ...(a.graphs ?? [])]) if (g) renameInSubgraph(g, from, to);
+  }
+}
+
+function renameInSubgraph(g: Graph, from: string, to: string): void {
+  if ((g.input ?? []).some((i) => i.name === from) || (g.node ?? []).some((n) => n.output?.includes(from))) return; // shadowed
+  for (const n of g.node ?? []) renameReads(n, from, to);
+  for (const o of g.output ?? []) if (o.name === from) o.name = to;
+}
