@@ -27,11 +27,18 @@ export function encodeModel(model: Model): Uint8Array {
   return ModelProto.encode(model as unknown as protobuf.Message).finish();
 }
 
+// protobufjs's messages are terse and sometimes carry a newline; the user gets one line
+// saying what is wrong, and the byte offset where protobufjs reports one.
 function describeDecodeError(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];
   if (/index out of range/.test(msg)) return "truncated, or a length prefix runs past the end of its message";
-  if (/max depth/.test(msg)) return `messages nested deeper than ${MAX_DEPTH} levels`;
-  if (/invalid wire type/.test(msg)) return "invalid protobuf wire type";
+  if (/invalid length encoding/.test(msg)) return "a length prefix claims 4 GiB or more (corrupt or truncated)";
+  if (/max depth|call stack/i.test(msg)) return `messages nested deeper than ${MAX_DEPTH} levels`;
+  const wire = /invalid wire type (\d+) at offset (\d+)/.exec(msg);
+  if (wire) return `invalid protobuf wire type ${wire[1]} at byte ${wire[2]} (corrupt, or not an ONNX file)`;
+  if (/invalid wire type/.test(msg)) return "invalid protobuf wire type (corrupt, or not an ONNX file)";
+  if (/invalid (varint|tag) encoding/.test(msg)) return "a varint runs longer than 10 bytes (corrupt, or not an ONNX file)";
+  if (/field number 0|end group/.test(msg)) return `malformed protobuf tag: ${msg} (corrupt, or not an ONNX file)`;
   return `protobuf decode failed (${msg})`;
 }
 

@@ -24,14 +24,28 @@ export function loadModel(pathOrBytes: string | Uint8Array, opts: { baseDir?: st
   let size: number;
   try {
     const st = statSync(path);
+    if (st.isDirectory()) throw new ModelFormatError(path, "is a directory, not a model file");
     if (!st.isFile()) throw new ModelFormatError(path, "not a regular file");
     size = st.size;
   } catch (e) {
-    if (e instanceof ReparamError) throw e;
-    throw new ReparamError(`${path}: cannot read model file (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    throw cannotRead(path, e);
   }
   if (size > PROTOBUF_LIMIT) throw new ModelFormatError(path, `file is ${size} bytes; an ONNX protobuf cannot exceed 2 GiB (large weights belong in external data)`);
-  return { proto: decodeModelBytes(readFileSync(path), path), baseDir: dirname(resolve(path)), source: path };
+  let bytes: Uint8Array;
+  try { bytes = readFileSync(path); } catch (e) { throw cannotRead(path, e); }
+  return { proto: decodeModelBytes(bytes, path), baseDir: dirname(resolve(path)), source: path };
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: "no such file", EACCES: "permission denied", EPERM: "operation not permitted",
+  ENOTDIR: "a component of the path is not a directory", ELOOP: "too many symbolic links", EISDIR: "is a directory",
+};
+
+// Node's own messages carry the syscall and a stack; the user needs the path and the reason, on one line.
+function cannotRead(path: string, e: unknown): ReparamError {
+  if (e instanceof ReparamError) return e;
+  const code = (e as NodeJS.ErrnoException).code ?? "";
+  return new ReparamError(`${path}: cannot read model file: ${ERRNO_TEXT[code] ?? (e as Error).message?.split("\n")[0] ?? "error"}${code ? ` (${code})` : ""}`);
 }
 
 interface ExternalRef { location: string; offset: number; length: number | null }
@@ -170,17 +184,26 @@ function withTensorPatches(model: LoadedModel, mode: ExternalDataMode, outDir: s
       const threshold = mode.threshold ?? 1024;
       const dst = safeExternalPath(outDir, mode.location, "");
       const chunks: Array<{ offset: number; bytes: Uint8Array }> = [];
+      const moved = new Set<Tensor>();
       let offset = 0;
       for (const t of graph.initializer ?? []) {
         const bytes = externalRef(t) ? readExternalData(t, model.baseDir) : t.raw_data;
         if (!bytes || bytes.length < threshold) continue;
         offset = Math.ceil(offset / 4096) * 4096; // page-aligned so runtimes can mmap
         chunks.push({ offset, bytes });
+        // raw_data absent, not empty: that is how ONNX's own writer leaves an external tensor.
         patch(t, {
-          raw_data: new Uint8Array(0), data_location: EXTERNAL,
+          raw_data: undefined, data_location: EXTERNAL,
           external_data: [{ key: "location", value: mode.location }, { key: "offset", value: String(offset) }, { key: "length", value: String(bytes.length) }],
         });
+        moved.add(t);
         offset += bytes.length;
+      }
+      // An external tensor left out above (under the threshold, or inside a subgraph or a
+      // Constant) would otherwise point at a file that is neither copied nor rewritten.
+      for (const t of allTensors(graph)) {
+        if (moved.has(t) || !externalRef(t)) continue;
+        patch(t, { raw_data: readExternalData(t, model.baseDir), data_location: 0, external_data: [] });
       }
       dataFiles.set(dst, (fd) => { for (const c of chunks) writeAll(fd, c.bytes, c.offset); });
     }

@@ -27,6 +27,8 @@ export class GraphIR {
     this.producers.clear(); this.users.clear(); this.initializers.clear(); this.names.clear();
     for (const t of this.proto.initializer!) { this.initializers.set(t.name ?? "", t); this.names.add(t.name ?? ""); }
     for (const v of [...this.inputs, ...this.outputs, ...(this.proto.value_info ?? [])]) this.names.add(v.name ?? "");
+    // ONNX forbids a subgraph value from reusing an outer name, so uniqueName must avoid those too.
+    for (const n of this.nodes) for (const a of n.attribute ?? []) for (const g of [a.g, ...(a.graphs ?? [])]) if (g) collectNames(g, this.names);
     for (const n of this.nodes) {
       if (n.name) this.names.add(n.name);
       for (const o of n.output ?? []) if (o) { this.producers.set(o, n); this.names.add(o); }
@@ -97,6 +99,14 @@ export class GraphIR {
     this.reindex();
   }
 
+  /** Turns a graph input into an initializer of the same name holding `value`. */
+  bindInput(name: string, value: ConstTensor): void {
+    this.proto.input = (this.proto.input ?? []).filter((i) => i.name !== name);
+    this.proto.initializer!.push(toTensorProto(name, value));
+    this.edited = true;
+    this.reindex();
+  }
+
   /** Removes a graph input (after it was bound to a constant). */
   removeInput(name: string): void {
     this.proto.input = (this.proto.input ?? []).filter((i) => i.name !== name);
@@ -106,20 +116,26 @@ export class GraphIR {
 
   /** Drops nodes and initializers nothing reads; graph inputs and outputs are kept. */
   dce(): { nodes: number; initializers: number } {
+    // Liveness follows producers, not list order: between insertNodes() and toposort()
+    // a node may sit after the nodes that read it, and a reverse sweep would drop it.
+    const producers = new Map<string, Node>();
+    for (const n of this.nodes) for (const o of n.output ?? []) if (o) producers.set(o, n);
     const live = new Set(this.outputs.map((o) => o.name ?? ""));
-    const kept: Node[] = [];
-    for (const n of [...this.nodes].reverse()) {
-      if ((n.output ?? []).some((o) => live.has(o))) {
-        kept.push(n);
-        for (const i of nodeReads(n)) live.add(i);
-      }
+    const work = [...live];
+    const keep = new Set<Node>();
+    while (work.length) {
+      const p = producers.get(work.pop()!);
+      if (!p || keep.has(p)) continue;
+      keep.add(p);
+      for (const i of nodeReads(p)) if (!live.has(i)) { live.add(i); work.push(i); }
     }
+    const kept = this.nodes.filter((n) => keep.has(n));
     const removedNodes = this.nodes.length - kept.length;
     const inits = this.proto.initializer!;
     const keptInits = inits.filter((t) => live.has(t.name ?? "") || this.inputs.some((i) => i.name === t.name));
     const removedInits = inits.length - keptInits.length;
     if (removedNodes || removedInits) {
-      this.proto.node = kept.reverse();
+      this.proto.node = kept;
       this.proto.initializer = keptInits;
       const defined = new Set([...live, ...this.proto.node.flatMap((n) => n.output ?? [])]);
       if (this.proto.value_info) this.proto.value_info = this.proto.value_info.filter((v) => defined.has(v.name ?? ""));
@@ -129,29 +145,45 @@ export class GraphIR {
     return { nodes: removedNodes, initializers: removedInits };
   }
 
-  /** Stable topological sort: original order wherever dependencies allow. */
+  /**
+   * Stable topological sort: of all valid orders, the one that always emits the
+   * earliest-listed ready node, so nodes move only as far as their dependencies force
+   * (Kahn's algorithm with a min-heap on list position; O(n log n) even for long chains
+   * inserted in reverse).
+   */
   toposort(): void {
     const list = this.nodes;
-    const available = new Set<string>(["", ...this.inputs.map((i) => i.name ?? ""), ...this.initializers.keys()]);
-    const byNode = new Map(list.map((n) => [n, nodeReads(n).filter((i) => this.producers.has(i))]));
-    const out: Node[] = [];
-    const pending = new Set(list);
-    while (pending.size) {
-      let progressed = false;
-      for (const n of pending) {
-        if (byNode.get(n)!.every((i) => available.has(i))) {
-          out.push(n); pending.delete(n); progressed = true;
-          for (const o of n.output ?? []) available.add(o);
-        }
+    const index = new Map(list.map((n, i) => [n, i]));
+    const waiting = new Map<Node, number>();
+    const dependents = new Map<Node, Node[]>();
+    for (const n of list) {
+      const deps = new Set(nodeReads(n).map((v) => this.producers.get(v)).filter((p): p is Node => p !== undefined && index.has(p)));
+      waiting.set(n, deps.size);
+      for (const d of deps) {
+        if (!dependents.has(d)) dependents.set(d, []);
+        dependents.get(d)!.push(n);
       }
-      if (!progressed) throw new Error("graph has a cycle");
     }
+    const ready = new MinHeap();
+    for (const n of list) if (waiting.get(n) === 0) ready.push(index.get(n)!);
+    const out: Node[] = [];
+    while (ready.size) {
+      const n = list[ready.pop()];
+      out.push(n);
+      for (const d of dependents.get(n) ?? []) {
+        const left = waiting.get(d)! - 1;
+        waiting.set(d, left);
+        if (left === 0) ready.push(index.get(d)!);
+      }
+    }
+    if (out.length !== list.length) throw new Error("graph has a cycle");
     this.proto.node = out;
   }
 
   /** Call after a pass edited the graph: DCE and topological order. */
   finish(): void {
     if (!this.edited) return;
+    this.reindex(); // passes may have rewired node inputs / outputs in place
     this.dce();
     this.toposort();
     this.reindex();
@@ -204,4 +236,44 @@ function renameInSubgraph(g: Graph, from: string, to: string): void {
   if ((g.input ?? []).some((i) => i.name === from) || (g.node ?? []).some((n) => n.output?.includes(from))) return; // shadowed
   for (const n of g.node ?? []) renameReads(n, from, to);
   for (const o of g.output ?? []) if (o.name === from) o.name = to;
+}
+
+class MinHeap {
+  private a: number[] = [];
+  get size(): number { return this.a.length; }
+  push(v: number): void {
+    const a = this.a;
+    let i = a.push(v) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= v) break;
+      a[i] = a[p]; i = p;
+    }
+    a[i] = v;
+  }
+  pop(): number {
+    const a = this.a, top = a[0], last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      for (;;) {
+        let c = 2 * i + 1;
+        if (c >= a.length) break;
+        if (c + 1 < a.length && a[c + 1] < a[c]) c++;
+        if (a[c] >= last) break;
+        a[i] = a[c]; i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
+function collectNames(g: Graph, into: Set<string>): void {
+  for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.value_info ?? [])]) if (v.name) into.add(v.name);
+  for (const t of g.initializer ?? []) if (t.name) into.add(t.name);
+  for (const n of g.node ?? []) {
+    if (n.name) into.add(n.name);
+    for (const o of n.output ?? []) if (o) into.add(o);
+    for (const a of n.attribute ?? []) for (const sg of [a.g, ...(a.graphs ?? [])]) if (sg) collectNames(sg, into);
+  }
 }

@@ -22,7 +22,8 @@ export function makeTensor(dtype: number, dims: number[], data: ArrayLike<number
 
 function viewOf<T>(Ctor: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }, raw: Uint8Array, n: number): T {
   // raw_data is a view into the file buffer and need not be aligned for the element type.
-  const copy = raw.byteOffset % Ctor.BYTES_PER_ELEMENT === 0 ? raw : raw.slice();
+  // Copy explicitly: protobufjs hands out Buffers, whose slice() is a view, not a copy.
+  const copy = raw.byteOffset % Ctor.BYTES_PER_ELEMENT === 0 ? raw : new Uint8Array(raw);
   return new Ctor(copy.buffer as ArrayBuffer, copy.byteOffset, n);
 }
 

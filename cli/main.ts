@@ -1,0 +1,74 @@
+// onnx-reparam command line. Every user-facing failure is one line on stderr with a
+// documented exit code (README "Exit codes"); stack traces only with DEBUG set.
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { fileURLToPath } from "node:url";
+import { reparamFile } from "../passes/reparam-file.ts";
+import { parseInputShapes } from "../passes/input-shapes.ts";
+import { EXIT, ReparamError } from "../passes/errors.ts";
+import { printSummary } from "./summary.ts";
+
+export const DEFAULT_MODEL = fileURLToPath(new URL("../models/fixtures/full-bn-einsum-op17-static.onnx", import.meta.url));
+
+function die(message: string, code: number): never {
+  process.stderr.write(`onnx-reparam: ${message.split("\n")[0]}\n`);
+  process.exit(code);
+}
+
+const reparamOptions = (y: ReturnType<typeof yargs>) => y
+  .option("output", { alias: "o", type: "string", describe: "where to write the rewritten model" })
+  .option("text-embed", { type: "string", describe: "bind a text-embedding graph input from a .npy file (float32/float16, (K,D) or (1,K,D))" })
+  .option("text-input", { type: "string", describe: "name of the graph input --text-embed binds (when several could)" })
+  .option("sites", { choices: ["head", "neck", "all"] as const, default: "all" as const, describe: "which sites to rewrite" })
+  .option("conv-neck", { type: "boolean", describe: "accepted for upstream compatibility; the neck is always rewritten unless --sites head" })
+  .option("neck-form", { choices: ["conv", "matmul"] as const, default: "conv" as const, describe: "neck replacement form" })
+  .option("input-shape", { type: "string", array: true, default: [] as string[], describe: "concrete shape for a dynamic input, NAME:1x3x640x640" })
+  .option("report", { type: "string", describe: "write a JSON report of every site and the validation" })
+  .option("validate", { type: "boolean", default: true, describe: "prove the rewrite in onnxruntime (--no-validate skips)" })
+  .option("atol", { type: "number", describe: "validation absolute tolerance" })
+  .option("rtol", { type: "number", describe: "validation relative tolerance" })
+  .option("force", { type: "boolean", default: false, describe: "write the output even if validation fails (exit code stays 1)" })
+  .option("json", { type: "boolean", default: false, describe: "print the result as JSON on stdout" });
+
+async function runReparam(argv: Record<string, unknown>, input: string, output: string): Promise<never> {
+  const tol: { atol?: number; rtol?: number } = {};
+  if (argv.atol !== undefined) tol.atol = argv.atol as number;
+  if (argv.rtol !== undefined) tol.rtol = argv.rtol as number;
+  const r = await reparamFile({
+    input, output,
+    textEmbed: argv["text-embed"] as string | undefined, textInput: argv["text-input"] as string | undefined,
+    sites: argv.sites as "head" | "neck" | "all", neckForm: argv["neck-form"] as "conv" | "matmul",
+    inputShapes: parseInputShapes(argv["input-shape"] as string[]), validate: argv.validate as boolean,
+    force: argv.force as boolean, tolerance: tol, report: argv.report as string | undefined,
+  });
+  if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, validation: r.validation }, null, 2) + "\n");
+  else printSummary(r);
+  if (r.exitCode !== EXIT.OK) process.stderr.write(`onnx-reparam: ${r.message}\n`);
+  process.exit(r.exitCode);
+}
+
+async function main(): Promise<void> {
+  await yargs(hideBin(process.argv))
+    .scriptName("onnx-reparam")
+    .usage("$0 <command> [options]\n\nRewrites YOLO-World text contractions (Einsum / MatMul against a fixed vocabulary) into 1x1 Conv and proves the result numerically.")
+    .command("reparam <input>", "rewrite head and neck sites of an ONNX model", (y) => reparamOptions(y).positional("input", { type: "string", describe: "ONNX model" }).demandOption("output"),
+      (argv) => runReparam(argv, argv.input as string, argv.output as string))
+    .command("demo", "run reparam on the embedded default model (a tiny YOLO-World export)", (y) => reparamOptions(y).default("output", "yolo-world-demo.rep.onnx"),
+      (argv) => runReparam(argv, DEFAULT_MODEL, argv.output as string))
+    .epilogue("Exit codes: 0 rewritten and validated; 1 validation failed; 2 usage or input error; 3 nothing to rewrite.")
+    .demandCommand(1, "give a command: reparam or demo")
+    .strict()
+    .fail((msg, err) => {
+      if (err) throw err;
+      die(msg, EXIT.USAGE);
+    })
+    .help()
+    .version(false)
+    .parseAsync();
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof ReparamError) die(e.message, e.exitCode);
+  if (process.env.DEBUG) console.error(e);
+  die(`internal error: ${(e as Error)?.message ?? e} (set DEBUG=1 for a stack trace)`, 70);
+});

@@ -1,0 +1,21 @@
+// Human-readable result: one line per site, one per validated output.
+import type { ReparamFileResult } from "../passes/reparam-file.ts";
+
+const fmt = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
+
+export function printSummary(r: ReparamFileResult): void {
+  const out = process.stdout;
+  out.write(`sites (${r.sites.length}):\n`);
+  for (const s of r.sites) {
+    const what = s.status === "rewritten" ? `-> ${s.replacement?.join(", ")}${s.folded?.length ? ` (folded ${s.folded.join(", ")})` : ""}` : `skipped: ${s.reason}`;
+    out.write(`  ${s.kind.padEnd(4)} ${s.form.padEnd(6)} K=${String(s.k ?? "?").padEnd(5)} ${s.output}  ${what}\n`);
+  }
+  if (r.validation) {
+    const v = r.validation;
+    out.write(`validation (atol ${v.atol}, rtol ${v.rtol}, seed ${v.seed}; inputs ${v.inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(", ")}): ${v.passed ? "PASSED" : "FAILED"}\n`);
+    for (const o of v.outputs) {
+      out.write(`  ${o.passed ? "ok  " : "FAIL"} ${o.name.padEnd(12)} max|d| ${fmt(o.maxAbsDiff)}  max rel ${fmt(o.maxRelDiff)}  cos ${o.cosine.toFixed(7)}  min atol ${fmt(o.minPassingAtol)}  NaN ${o.nan.original}/${o.nan.rewritten}  Inf ${o.inf.original}/${o.inf.rewritten}\n`);
+    }
+  }
+  if (r.exitCode === 0) out.write(`${r.message}\n`);
+}

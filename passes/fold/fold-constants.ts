@@ -1,0 +1,193 @@
+// Evaluates a value to a constant if it is one: initializers, Constant nodes and bound
+// inputs, through the ops exporters put on the text path. Shape(x) of a non-constant x
+// folds when x's shape is known under the given input shapes, which is how a text
+// `Expand`ed to the image batch becomes a constant: callers fold under two input shapes
+// to prove the result does not depend on them beyond the batch.
+import type { Node } from "../io/onnx-types.ts";
+import { DT } from "../io/onnx-types.ts";
+import { attr, type GraphIR } from "../ir/graph.ts";
+import { FLOAT_TYPES, numel, readTensor, toNumber, type ConstTensor } from "../ir/tensor.ts";
+import * as K from "./kernels.ts";
+import { inferShape } from "./shape-infer.ts";
+
+export type Folded = { ok: true; value: ConstTensor } | { ok: false; reason: string };
+
+export interface FoldOptions {
+  bindings?: Map<string, ConstTensor>;
+  /** Concrete shapes for graph inputs (symbolic dims already resolved). */
+  inputShapes?: Map<string, number[]>;
+  /** Largest tensor (elements) folding will materialize. */
+  maxElements?: number;
+}
+
+const fail = (reason: string): Folded => ({ ok: false, reason });
+
+export class ConstantFolder {
+  private memo = new Map<string, Folded>();
+  private shapes = new Map<string, number[] | string>();
+  readonly maxElements: number;
+
+  constructor(readonly graph: GraphIR, readonly opts: FoldOptions = {}) {
+    this.maxElements = opts.maxElements ?? 64 << 20;
+  }
+
+  fold(name: string): Folded {
+    let r = this.memo.get(name);
+    if (!r) {
+      this.memo.set(name, fail(`cycle at '${name}'`));
+      r = this.compute(name);
+      this.memo.set(name, r);
+    }
+    return r;
+  }
+
+  /** Concrete shape of any value, or a reason why it is unknown. */
+  shape(name: string): number[] | string {
+    let s = this.shapes.get(name);
+    if (s === undefined) {
+      const f = this.memo.get(name);
+      s = f?.ok ? f.value.dims : inferShape(this, name);
+      this.shapes.set(name, s);
+    }
+    return s;
+  }
+
+  private compute(name: string): Folded {
+    const bound = this.opts.bindings?.get(name);
+    if (bound) return { ok: true, value: bound };
+    const c = this.graph.constant(name);
+    if (c) return { ok: true, value: c };
+    if (this.graph.isGraphInput(name)) return fail(`depends on the values of graph input '${name}'`);
+    const node = this.graph.producer(name);
+    if (!node) return fail(`'${name}' has no producer`);
+    if (node.op_type === "Shape" && !node.domain) {
+      const s = this.shape(node.input![0]);
+      if (typeof s === "string") return fail(s);
+      const start = Number(attr(node, "start")?.i ?? 0), end = attr(node, "end") ? Number(attr(node, "end")!.i) : s.length;
+      const norm = (v: number) => Math.min(Math.max(v < 0 ? v + s.length : v, 0), s.length);
+      const dims = s.slice(norm(start), norm(end));
+      return { ok: true, value: { dtype: DT.INT64, dims: [dims.length], data: Float64Array.from(dims) } };
+    }
+    const inputs: ConstTensor[] = [];
+    for (const i of node.input ?? []) {
+      if (!i) { inputs.push(EMPTY); continue; }
+      const f = this.fold(i);
+      if (!f.ok) return f;
+      inputs.push(f.value);
+    }
+    try {
+      const outIndex = node.output!.indexOf(name);
+      const value = evalNode(node, inputs, outIndex);
+      if (!value) return fail(`${node.op_type} '${node.name ?? name}' is not constant-foldable here`);
+      if (numel(value.dims) > this.maxElements) return fail(`folding '${name}' would materialize ${numel(value.dims)} elements`);
+      return { ok: true, value };
+    } catch (e) {
+      return fail(`${node.op_type} '${node.name ?? name}': ${(e as Error).message}`);
+    }
+  }
+}
+
+const EMPTY: ConstTensor = { dtype: 0, dims: [0], data: new Float64Array(0) };
+const present = (t: ConstTensor | undefined) => t !== undefined && t !== EMPTY;
+const ints = (t: ConstTensor) => Array.from(t.data);
+const attrInts = (n: Node, name: string) => attr(n, name)?.ints?.map(toNumber);
+const attrInt = (n: Node, name: string, dflt: number) => { const a = attr(n, name); return a?.i !== undefined && a.i !== null ? toNumber(a.i) : dflt; };
+const attrFloat = (n: Node, name: string, dflt: number) => attr(n, name)?.f ?? dflt;
+/** Axes from the input (newer opsets) or the attribute (older ones). */
+const axesOf = (n: Node, inputs: ConstTensor[], idx: number) => (present(inputs[idx]) ? ints(inputs[idx]) : attrInts(n, "axes") ?? null);
+
+const UNARY: Record<string, (x: number) => number> = {
+  Sqrt: Math.sqrt, Exp: Math.exp, Neg: (x) => -x, Abs: Math.abs, Reciprocal: (x) => 1 / x, Log: Math.log,
+  Floor: Math.floor, Ceil: Math.ceil, Sigmoid: (x) => 1 / (1 + Math.exp(-x)), Relu: (x) => Math.max(x, 0), Not: (x) => (x ? 0 : 1),
+};
+const BINARY: Record<string, (a: number, b: number) => number> = {
+  Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Pow: Math.pow,
+  Max: Math.max, Min: Math.min, Equal: (a, b) => (a === b ? 1 : 0), Less: (a, b) => (a < b ? 1 : 0), Greater: (a, b) => (a > b ? 1 : 0),
+};
+
+function evalNode(n: Node, x: ConstTensor[], outIndex: number): ConstTensor | null {
+  if (n.domain && n.domain !== "ai.onnx") return null;
+  if (outIndex !== 0) return null;
+  const op = n.op_type ?? "";
+  const a = x[0];
+  if (op in UNARY) return K.elementwise(a.dtype, [a], UNARY[op]);
+  if (op in BINARY) {
+    const dtype = ["Equal", "Less", "Greater"].includes(op) ? DT.BOOL : a.dtype;
+    return K.elementwise(dtype, [a, x[1]], BINARY[op]);
+  }
+  switch (op) {
+    case "Identity": return a;
+    case "Div": return K.elementwise(a.dtype, [a, x[1]], FLOAT_TYPES.has(a.dtype) ? (p, q) => p / q : (p, q) => Math.trunc(p / q));
+    case "Cast": { const to = attrInt(n, "to", DT.FLOAT); return { dtype: to, dims: a.dims, data: K.roundTo(to, Float64Array.from(a.data)) }; }
+    case "Reshape": return { ...a, dims: K.reshapeDims(a.dims, ints(x[1]), attrInt(n, "allowzero", 0) === 1) };
+    case "Flatten": { const ax = K.normAxis(attrInt(n, "axis", 1), a.dims.length + 1); return { ...a, dims: [numel(a.dims.slice(0, ax)), numel(a.dims.slice(ax))] }; }
+    case "Transpose": return K.transpose(a, attrInts(n, "perm") ?? a.dims.map((_, i) => a.dims.length - 1 - i));
+    case "Unsqueeze": {
+      const axes = axesOf(n, x, 1) ?? [];
+      const rank = a.dims.length + axes.length, set = new Set(axes.map((v) => K.normAxis(v, rank)));
+      const dims: number[] = []; let j = 0;
+      for (let i = 0; i < rank; i++) dims.push(set.has(i) ? 1 : a.dims[j++]);
+      return { ...a, dims };
+    }
+    case "Squeeze": {
+      const axes = axesOf(n, x, 1);
+      const set = new Set((axes ?? a.dims.flatMap((d, i) => (d === 1 ? [i] : []))).map((v) => K.normAxis(v, a.dims.length)));
+      return { ...a, dims: a.dims.filter((_, i) => !set.has(i)) };
+    }
+    case "Expand": return K.elementwise(a.dtype, [a, { dtype: a.dtype, dims: ints(x[1]), data: new Float64Array(numel(ints(x[1]))) }], (v) => v);
+    case "Concat": return K.concat(x.filter((t) => numel(t.dims) > 0 || t.dims.length > 1), attrInt(n, "axis", 0));
+    case "Gather": return K.gather(a, x[1], attrInt(n, "axis", 0));
+    case "Slice": {
+      const starts = present(x[1]) ? ints(x[1]) : attrInts(n, "starts") ?? [];
+      const ends = present(x[2]) ? ints(x[2]) : attrInts(n, "ends") ?? [];
+      const axes = present(x[3]) ? ints(x[3]) : attrInts(n, "axes") ?? starts.map((_, i) => i);
+      const steps = present(x[4]) ? ints(x[4]) : starts.map(() => 1);
+      return K.slice(a, starts, ends, axes, steps);
+    }
+    case "ConstantOfShape": {
+      const v = attr(n, "value")?.t;
+      const dims = ints(a);
+      const fill = v ? readTensor(v)?.data[0] ?? 0 : 0;
+      return { dtype: v?.data_type ?? DT.FLOAT, dims, data: new Float64Array(numel(dims)).fill(fill) };
+    }
+    case "Where": return K.elementwise(x[1].dtype, [a, x[1], x[2]], (c, p, q) => (c ? p : q));
+    case "Clip": {
+      const lo = present(x[1]) ? x[1].data[0] : attrFloat(n, "min", -Infinity);
+      const hi = present(x[2]) ? x[2].data[0] : attrFloat(n, "max", Infinity);
+      return K.elementwise(a.dtype, [a], (v) => Math.min(Math.max(v, lo), hi));
+    }
+    case "ReduceSum": case "ReduceSumSquare": case "ReduceL2": case "ReduceMean": case "ReduceMax": case "ReduceMin": {
+      const axes = axesOf(n, x, 1);
+      const keep = attrInt(n, "keepdims", 1) === 1;
+      if (axes && axes.length === 0 && attrInt(n, "noop_with_empty_axes", 0) === 1) return a;
+      const all = axes && axes.length ? axes : null;
+      switch (op) {
+        case "ReduceSum": return K.reduce(a, all, keep, 0, (s, v) => s + v);
+        case "ReduceSumSquare": return K.reduce(a, all, keep, 0, (s, v) => s + v * v);
+        case "ReduceL2": return K.reduce(a, all, keep, 0, (s, v) => s + v * v, Math.sqrt);
+        case "ReduceMean": return K.reduce(a, all, keep, 0, (s, v) => s + v, (s, c) => s / c);
+        case "ReduceMax": return K.reduce(a, all, keep, -Infinity, Math.max);
+        default: return K.reduce(a, all, keep, Infinity, Math.min);
+      }
+    }
+    case "LpNormalization": {
+      const axis = attrInt(n, "axis", -1), p = attrInt(n, "p", 2);
+      const norm = K.reduce(a, [axis], true, 0, p === 1 ? (s, v) => s + Math.abs(v) : (s, v) => s + v * v, p === 1 ? (s) => s : Math.sqrt);
+      return K.elementwise(a.dtype, [a, norm], (v, d) => v / d);
+    }
+    case "MatMul": return K.matmul(a, x[1]);
+    case "Gemm": {
+      const A = attrInt(n, "transA", 0) ? K.transpose(a, [1, 0]) : a;
+      const B = attrInt(n, "transB", 0) ? K.transpose(x[1], [1, 0]) : x[1];
+      const alpha = attrFloat(n, "alpha", 1), beta = attrFloat(n, "beta", 1);
+      const ab = K.matmul(A, B);
+      return present(x[2]) ? K.elementwise(a.dtype, [ab, x[2]], (p, q) => alpha * p + beta * q) : K.elementwise(a.dtype, [ab], (p) => alpha * p);
+    }
+    case "Range": {
+      const [s, lim, d] = [a.data[0], x[1].data[0], x[2].data[0]];
+      const count = Math.max(Math.ceil((lim - s) / d), 0);
+      return { dtype: a.dtype, dims: [count], data: Float64Array.from({ length: count }, (_, i) => s + i * d) };
+    }
+    default: return null;
+  }
+}

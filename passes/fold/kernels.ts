@@ -1,0 +1,193 @@
+// Reference kernels for constant folding, on float64 values with ONNX broadcasting.
+// Results are rounded back to the op's element type so a folded constant equals what a
+// runtime computing in that type would produce (to within its own rounding).
+import { DT } from "../io/onnx-types.ts";
+import { f16BitsToF32, f32ToF16Bits, bf16BitsToF32, f32ToBf16Bits } from "../io/half.ts";
+import { numel, type ConstTensor } from "../ir/tensor.ts";
+
+export function roundTo(dtype: number, data: Float64Array): Float64Array {
+  switch (dtype) {
+    case DT.FLOAT: for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]); break;
+    case DT.FLOAT16: for (let i = 0; i < data.length; i++) data[i] = f16BitsToF32(f32ToF16Bits(data[i])); break;
+    case DT.BFLOAT16: for (let i = 0; i < data.length; i++) data[i] = bf16BitsToF32(f32ToBf16Bits(data[i])); break;
+    case DT.DOUBLE: break;
+    case DT.BOOL: for (let i = 0; i < data.length; i++) data[i] = data[i] ? 1 : 0; break;
+    default: for (let i = 0; i < data.length; i++) data[i] = Math.trunc(data[i]);
+  }
+  return data;
+}
+
+export const strides = (dims: readonly number[]): number[] => {
+  const s = new Array(dims.length).fill(1);
+  for (let i = dims.length - 2; i >= 0; i--) s[i] = s[i + 1] * dims[i + 1];
+  return s;
+};
+
+export function broadcastShape(...shapes: number[][]): number[] {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    let d = 1;
+    for (const s of shapes) {
+      const v = s[s.length - rank + i] ?? 1;
+      if (v === 1) continue;
+      if (d !== 1 && d !== v) throw new Error(`shapes ${shapes.map((x) => `[${x}]`).join(" ")} do not broadcast`);
+      d = v;
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+/** For each flat index of `out`, the flat index into a tensor of `dims` broadcast to `out`. */
+function broadcastIndex(dims: number[], out: number[]): Int32Array {
+  const n = numel(out), idx = new Int32Array(n);
+  const inStr = strides(dims), outStr = strides(out), off = out.length - dims.length;
+  for (let i = 0; i < n; i++) {
+    let rem = i, j = 0;
+    for (let a = 0; a < out.length; a++) {
+      const c = Math.floor(rem / outStr[a]); rem -= c * outStr[a];
+      const ai = a - off;
+      if (ai >= 0 && dims[ai] !== 1) j += c * inStr[ai];
+    }
+    idx[i] = j;
+  }
+  return idx;
+}
+
+export function elementwise(dtype: number, inputs: ConstTensor[], f: (...v: number[]) => number): ConstTensor {
+  const dims = broadcastShape(...inputs.map((t) => t.dims));
+  const n = numel(dims);
+  const maps = inputs.map((t) => (t.dims.length === dims.length && numel(t.dims) === n ? null : broadcastIndex(t.dims, dims)));
+  const data = new Float64Array(n);
+  const args = new Array(inputs.length);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < inputs.length; k++) args[k] = inputs[k].data[maps[k] ? maps[k]![i] : i];
+    data[i] = f(...args);
+  }
+  return { dtype, dims, data: roundTo(dtype, data) };
+}
+
+export function transpose(t: ConstTensor, perm: number[]): ConstTensor {
+  const dims = perm.map((p) => t.dims[p]);
+  const inStr = strides(t.dims), outStr = strides(dims);
+  const n = numel(dims), data = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let rem = i, j = 0;
+    for (let a = 0; a < dims.length; a++) {
+      const c = Math.floor(rem / outStr[a]); rem -= c * outStr[a];
+      j += c * inStr[perm[a]];
+    }
+    data[i] = t.data[j];
+  }
+  return { dtype: t.dtype, dims, data };
+}
+
+export const normAxis = (axis: number, rank: number): number => {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= Math.max(rank, 1)) throw new Error(`axis ${axis} out of range for rank ${rank}`);
+  return a;
+};
+
+export function reduce(t: ConstTensor, axes: number[] | null, keepdims: boolean, init: number, step: (acc: number, v: number) => number, finish: (acc: number, count: number) => number = (a) => a): ConstTensor {
+  const rank = t.dims.length;
+  const set = new Set((axes ?? t.dims.map((_, i) => i)).map((a) => normAxis(a, rank)));
+  const outFull = t.dims.map((d, i) => (set.has(i) ? 1 : d));
+  const outStr = strides(outFull), inStr = strides(t.dims);
+  const acc = new Float64Array(numel(outFull)).fill(init);
+  const count = numel(t.dims) / Math.max(numel(outFull), 1);
+  for (let i = 0; i < t.data.length; i++) {
+    let rem = i, j = 0;
+    for (let a = 0; a < rank; a++) {
+      const c = Math.floor(rem / inStr[a]); rem -= c * inStr[a];
+      if (!set.has(a)) j += c * outStr[a];
+    }
+    acc[j] = step(acc[j], t.data[i]);
+  }
+  for (let j = 0; j < acc.length; j++) acc[j] = finish(acc[j], count);
+  const dims = keepdims ? outFull : t.dims.filter((_, i) => !set.has(i));
+  return { dtype: t.dtype, dims, data: roundTo(t.dtype, acc) };
+}
+
+/** numpy matmul: batched, broadcasting, 1-D operands promoted and squeezed. */
+export function matmul(a: ConstTensor, b: ConstTensor): ConstTensor {
+  const ad = a.dims.length === 1 ? [1, a.dims[0]] : a.dims;
+  const bd = b.dims.length === 1 ? [b.dims[0], 1] : b.dims;
+  const [m, k] = ad.slice(-2), [k2, n] = bd.slice(-2);
+  if (k !== k2) throw new Error(`MatMul inner dims ${k} and ${k2} differ`);
+  const batch = broadcastShape(ad.slice(0, -2), bd.slice(0, -2));
+  const nb = numel(batch);
+  const ai = broadcastIndex(ad.slice(0, -2), batch), bi = broadcastIndex(bd.slice(0, -2), batch);
+  const data = new Float64Array(nb * m * n);
+  for (let p = 0; p < nb; p++) {
+    const ao = ai[p] * m * k, bo = bi[p] * k * n, oo = p * m * n;
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let q = 0; q < k; q++) s += a.data[ao + i * k + q] * b.data[bo + q * n + j];
+      data[oo + i * n + j] = s;
+    }
+  }
+  let dims = [...batch, m, n];
+  if (a.dims.length === 1) dims = [...batch, n];
+  if (b.dims.length === 1) dims = a.dims.length === 1 ? [...batch] : [...batch, m];
+  return { dtype: a.dtype, dims, data: roundTo(a.dtype, data) };
+}
+
+export function concat(ts: ConstTensor[], axis: number): ConstTensor {
+  const rank = ts[0].dims.length, ax = normAxis(axis, rank);
+  const dims = [...ts[0].dims];
+  dims[ax] = ts.reduce((s, t) => s + t.dims[ax], 0);
+  const outer = numel(dims.slice(0, ax)), data = new Float64Array(numel(dims));
+  let o = 0;
+  for (let i = 0; i < outer; i++) for (const t of ts) {
+    const block = numel(t.dims.slice(ax));
+    data.set(t.data.subarray(i * block, (i + 1) * block), o); o += block;
+  }
+  return { dtype: ts[0].dtype, dims, data };
+}
+
+export function gather(t: ConstTensor, indices: ConstTensor, axis: number): ConstTensor {
+  const ax = normAxis(axis, t.dims.length);
+  const outer = numel(t.dims.slice(0, ax)), inner = numel(t.dims.slice(ax + 1)), size = t.dims[ax];
+  const dims = [...t.dims.slice(0, ax), ...indices.dims, ...t.dims.slice(ax + 1)];
+  const data = new Float64Array(numel(dims));
+  let o = 0;
+  for (let i = 0; i < outer; i++) for (const raw of indices.data) {
+    const j = raw < 0 ? raw + size : raw;
+    if (j < 0 || j >= size) throw new Error(`Gather index ${raw} out of range ${size}`);
+    data.set(t.data.subarray((i * size + j) * inner, (i * size + j + 1) * inner), o); o += inner;
+  }
+  return { dtype: t.dtype, dims, data };
+}
+
+export function slice(t: ConstTensor, starts: number[], ends: number[], axes: number[], steps: number[]): ConstTensor {
+  const rank = t.dims.length;
+  const ranges = t.dims.map((d) => ({ start: 0, step: 1, count: d }));
+  axes.forEach((a0, i) => {
+    const a = normAxis(a0, rank), d = t.dims[a], step = steps[i] ?? 1;
+    const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+    let s = starts[i] < 0 ? starts[i] + d : starts[i], e = ends[i] < 0 ? ends[i] + d : ends[i];
+    if (step > 0) { s = clamp(s, 0, d); e = clamp(e, 0, d); } else { s = clamp(s, -1, d - 1); e = clamp(e, -1, d - 1); }
+    ranges[a] = { start: s, step, count: Math.max(0, Math.ceil((e - s) / step)) };
+  });
+  const dims = ranges.map((r) => r.count), inStr = strides(t.dims), outStr = strides(dims);
+  const data = new Float64Array(numel(dims));
+  for (let i = 0; i < data.length; i++) {
+    let rem = i, j = 0;
+    for (let a = 0; a < rank; a++) {
+      const c = Math.floor(rem / outStr[a]); rem -= c * outStr[a];
+      j += (ranges[a].start + c * ranges[a].step) * inStr[a];
+    }
+    data[i] = t.data[j];
+  }
+  return { dtype: t.dtype, dims, data };
+}
+
+export function reshapeDims(inDims: number[], target: number[], allowzero: boolean): number[] {
+  const dims = target.map((d, i) => (d === 0 && !allowzero ? inDims[i] : d));
+  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const n = numel(inDims);
+  const out = dims.map((d) => (d === -1 ? n / known : d));
+  if (numel(out) !== n || out.some((d) => !Number.isInteger(d))) throw new Error(`cannot reshape [${inDims}] to [${target}]`);
+  return out;
+}

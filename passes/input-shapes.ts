@@ -1,0 +1,51 @@
+// Concrete shapes for graph inputs: declared dims where fixed, the user's
+// --input-shape where given, else defaults (batch 1, 640x640 for image-like inputs).
+// A second, different probe shape lets rules prove independence from symbolic dims.
+import type { ValueInfo } from "./io/onnx-types.ts";
+import { toNumber } from "./ir/tensor.ts";
+import { ReparamError } from "./errors.ts";
+
+export interface ProbeShapes { a: Map<string, number[]>; b: Map<string, number[]> | null }
+
+export function declaredDims(v: ValueInfo): Array<number | string> | null {
+  const dims = v.type?.tensor_type?.shape?.dim;
+  if (!v.type?.tensor_type || !dims) return null;
+  return dims.map((d, i) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : d.dim_param || `?${i}`));
+}
+
+export function parseInputShapes(specs: string[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const s of specs) {
+    const m = /^(.+):(\d+(?:x\d+)*)$/.exec(s);
+    if (!m) throw new ReparamError(`--input-shape '${s}': expected NAME:DxDx... (e.g. images:1x3x640x640)`);
+    out.set(m[1], m[2].split("x").map(Number));
+  }
+  return out;
+}
+
+export function probeShapes(inputs: readonly ValueInfo[], given: Map<string, number[]>, skip: Set<string>): ProbeShapes {
+  const a = new Map<string, number[]>(), b = new Map<string, number[]>();
+  let symbolic = false;
+  for (const v of inputs) {
+    const name = v.name ?? "";
+    if (skip.has(name)) continue;
+    const dims = declaredDims(v);
+    if (!dims) continue;
+    const user = given.get(name);
+    if (user) {
+      if (user.length !== dims.length) throw new ReparamError(`--input-shape ${name}: rank ${user.length}, but the model declares rank ${dims.length}`);
+      dims.forEach((d, i) => { if (typeof d === "number" && d !== user[i]) throw new ReparamError(`--input-shape ${name}: dim ${i} is ${user[i]}, the model fixes it at ${d}`); });
+    }
+    const imageLike = dims.length === 4 && dims[1] === 3;
+    const shapeA = dims.map((d, i) => (typeof d === "number" ? d : user ? user[i] : i === 0 ? 1 : imageLike ? 640 : 1));
+    const shapeB = dims.map((d, i) => {
+      if (typeof d === "number") return d;
+      symbolic = true;
+      return i === 0 ? shapeA[i] + 1 : imageLike ? shapeA[i] + 32 : shapeA[i];
+    });
+    a.set(name, shapeA);
+    b.set(name, shapeB);
+  }
+  for (const name of given.keys()) if (!inputs.some((v) => v.name === name)) throw new ReparamError(`--input-shape: the model has no input '${name}'`);
+  return { a, b: symbolic ? b : null };
+}

@@ -1,0 +1,54 @@
+// The reparameterization pass: bind text -> find sites -> fold -> rewrite -> clean up.
+// Requires: a decoded model. Ensures: every site found is reported; graph inputs (except
+// a bound text) and outputs, their names and dims, and everything outside the sites
+// are unchanged; nodes and initializers the rewrite orphaned are gone.
+import type { LoadedModel } from "./io/model-io.ts";
+import { GraphIR } from "./ir/graph.ts";
+import type { ConstTensor } from "./ir/tensor.ts";
+import { ConstantFolder } from "./fold/fold-constants.ts";
+import { probeShapes, type ProbeShapes } from "./input-shapes.ts";
+import { bindText, type BoundText } from "./bind-text.ts";
+import { headContrast } from "./rules/head-contrast.ts";
+import { neckMaxSigmoid } from "./rules/neck-max-sigmoid.ts";
+import type { Rule, SiteReport } from "./rules/site.ts";
+
+export type SiteSelection = "head" | "neck" | "all";
+
+export interface ReparamOptions {
+  sites?: SiteSelection;
+  textEmbed?: { value: ConstTensor; source: string };
+  textInput?: string;
+  inputShapes?: Map<string, number[]>;
+  neckForm?: "conv" | "matmul";
+}
+
+export interface ReparamResult {
+  sites: SiteReport[];
+  bound: BoundText | null;
+  probe: ProbeShapes;
+  removed: { nodes: number; initializers: number };
+}
+
+export const RULES: readonly Rule[] = [headContrast, neckMaxSigmoid];
+
+export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): ReparamResult {
+  const g = new GraphIR(model.proto.graph!, model.baseDir);
+  const before = { nodes: g.nodes.length, initializers: g.proto.initializer!.length };
+  const bound = opts.textEmbed ? bindText(g, opts.textEmbed.value, opts.textInput, opts.textEmbed.source) : null;
+  const probe = probeShapes(g.inputs, opts.inputShapes ?? new Map(), new Set());
+  const text = {
+    a: new ConstantFolder(g, { inputShapes: probe.a }),
+    b: probe.b ? new ConstantFolder(g, { inputShapes: probe.b }) : null,
+  };
+  const selection = opts.sites ?? "all";
+  const sites: SiteReport[] = [];
+  for (const rule of RULES) {
+    if (selection !== "all" && selection !== rule.kind) continue;
+    sites.push(...rule.run({ graph: g, text, neckForm: opts.neckForm ?? "conv" }));
+  }
+  if (sites.some((s) => s.status === "rewritten") || bound) g.finish();
+  return {
+    sites, bound, probe,
+    removed: { nodes: before.nodes - g.nodes.length, initializers: before.initializers - g.proto.initializer!.length },
+  };
+}

@@ -1,0 +1,92 @@
+// The CLI's job as a library call: load -> reparam -> validate -> write, with the
+// exit-code contract decided here so that tests can drive it without a subprocess.
+import { resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { loadModel, saveModel, atomicWrite } from "./io/model-io.ts";
+import { encodeModel } from "./io/codec.ts";
+import { readNpy } from "./io/npy.ts";
+import { DT } from "./io/onnx-types.ts";
+import { reparamModel, type ReparamOptions, type SiteSelection } from "./pipeline.ts";
+import { declaredDims } from "./input-shapes.ts";
+import { validateModels, DEFAULT_TOLERANCE, type ValidationInput, type ValidationReport, type Tolerance } from "./validate/validate.ts";
+import { EXIT, ReparamError } from "./errors.ts";
+import type { SiteReport } from "./rules/site.ts";
+import type { ConstTensor } from "./ir/tensor.ts";
+
+export interface ReparamFileOptions {
+  input: string;
+  output: string;
+  textEmbed?: string;
+  textInput?: string;
+  sites?: SiteSelection;
+  inputShapes?: Map<string, number[]>;
+  neckForm?: "conv" | "matmul";
+  validate?: boolean;
+  force?: boolean;
+  tolerance?: Partial<Tolerance>;
+  report?: string;
+}
+
+export interface ReparamFileResult {
+  exitCode: number;
+  message: string;
+  sites: SiteReport[];
+  validation: ValidationReport | null;
+  written: boolean;
+}
+
+export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileResult> {
+  const model = loadModel(o.input);
+  const graph = model.proto.graph!;
+  const originalInputs = [...(graph.input ?? [])];
+  const embed = o.textEmbed ? { value: readNpy(o.textEmbed), source: o.textEmbed } : undefined;
+  const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm };
+  const result = reparamModel(model, opts);
+  const rewritten = result.sites.filter((s) => s.status === "rewritten").length;
+  const finish = (r: Omit<ReparamFileResult, "sites">): ReparamFileResult => {
+    const full = { ...r, sites: result.sites };
+    if (o.report) {
+      const json = JSON.stringify({ input: o.input, output: r.written ? o.output : null, exitCode: r.exitCode, sites: result.sites, removed: result.removed, boundTextInput: result.bound?.name ?? null, validation: r.validation }, null, 2);
+      atomicWrite(o.report, (fd) => writeFileSync(fd, json + "\n"));
+    }
+    return full;
+  };
+  if (rewritten === 0) {
+    return finish({ exitCode: EXIT.NOTHING_TO_DO, message: `nothing to rewrite: ${describeSites(result.sites)}`, validation: null, written: false });
+  }
+
+  let validation: ValidationReport | null = null;
+  if (o.validate !== false) {
+    const isHalf = originalInputs.some((v) => v.type?.tensor_type?.elem_type === DT.FLOAT16);
+    const tolerance = { ...DEFAULT_TOLERANCE[isHalf ? "float16" : "float32"], ...o.tolerance };
+    const inputs: ValidationInput[] = originalInputs.filter((v) => declaredDims(v)).map((v) => ({
+      name: v.name!, dtype: v.type!.tensor_type!.elem_type!,
+      shape: result.bound?.name === v.name ? result.bound!.value.dims : result.probe.a.get(v.name!)!,
+    }));
+    const bound = new Map<string, ConstTensor>(result.bound ? [[result.bound.name, result.bound.value]] : []);
+    const hasExternal = JSON.stringify(graph.initializer?.map((t) => t.data_location ?? 0)).includes("1");
+    if (hasExternal) throw new ReparamError(`${o.input}: validation of models with external data is not supported yet; use --no-validate`);
+    validation = await validateModels({ path: o.input }, { bytes: encodeModel(model.proto) }, inputs, { bound, tolerance });
+  }
+  const passed = validation?.passed ?? true;
+  if (!passed && !o.force) {
+    return finish({ exitCode: EXIT.VALIDATION_FAILED, message: `validation failed (${failedOutputs(validation!)}); nothing written (--force writes anyway)`, validation, written: false });
+  }
+  saveModel(model, resolve(o.output));
+  return finish({
+    exitCode: passed ? EXIT.OK : EXIT.VALIDATION_FAILED,
+    message: passed ? `rewrote ${rewritten} site(s) into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
+    validation, written: true,
+  });
+}
+
+function describeSites(sites: SiteReport[]): string {
+  if (sites.length === 0) return "no head or neck contraction found";
+  const reasons = new Map<string, number>();
+  for (const s of sites) reasons.set(`${s.kind}: ${s.reason}`, (reasons.get(`${s.kind}: ${s.reason}`) ?? 0) + 1);
+  return [...reasons].map(([r, n]) => `${n} site(s) skipped, ${r}`).join("; ");
+}
+
+function failedOutputs(v: ValidationReport): string {
+  return v.outputs.filter((o) => !o.passed).map((o) => `${o.name}: max abs diff ${o.maxAbsDiff.toExponential(2)}, needs atol ${o.minPassingAtol.toExponential(2)} > ${v.atol}`).join("; ");
+}

@@ -1,0 +1,142 @@
+// Head contrast: y[b,k,h,w] = sum_c x[b,c,h,w] * T[k,c]  (then * scale + bias)
+// with a constant text T is a 1x1 Conv with weight T[k,c,1,1]. Two exporter forms:
+//   einsum:  Einsum('bchw,bkc->bkhw', x, T)  (any letters, either operand order)
+//   matmul:  Transpose(x,0231) -> Reshape(.., C) -> MatMul(., T^T) -> Reshape(B,H,W,K) -> Transpose(0312)
+import type { Node } from "../io/onnx-types.ts";
+import { attr } from "../ir/graph.ts";
+import { toNumber, type ConstTensor } from "../ir/tensor.ts";
+import { reshapeDims } from "../fold/kernels.ts";
+import { parseEquation } from "./einsum-equation.ts";
+import { foldText } from "./text-operand.ts";
+import { foldAffineTail } from "./affine-tail.ts";
+import { foldBatchNormInput } from "./batchnorm-input.ts";
+import { nodeLabel, op, soleUser, type Rule, type RuleContext, type SiteReport } from "./site.ts";
+import { emitConv1x1 } from "./emit-conv.ts";
+
+interface HeadMatch {
+  form: "einsum" | "matmul";
+  x: string;
+  /** Nodes of the contraction itself, in graph order. */
+  nodes: Node[];
+  /** Value the contraction produces, as (B, K, H, W). */
+  y: string;
+  /** Folds the text to [K, C] or says why it cannot. */
+  text: (ctx: RuleContext) => { value: ConstTensor } | { reason: string };
+  /** Extra proof obligations (reshape targets) once K and C are known. */
+  check?: (ctx: RuleContext, k: number, c: number) => string | null;
+}
+
+const perm = (n: Node) => attr(n, "perm")?.ints?.map(toNumber).join(",") ?? "";
+
+function matchEinsum(n: Node): HeadMatch | string | null {
+  const eq = parseEquation(new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array()));
+  if (typeof eq === "string" || eq.inputs.length !== 2) return null;
+  const xi = eq.inputs.findIndex((t) => t.length === 4);
+  if (xi < 0 || eq.output.length !== 4) return null;
+  const xl = eq.inputs[xi], tl = eq.inputs[1 - xi], out = eq.output;
+  if (tl.length < 2 || tl.length > 3) return null;
+  const contracted = xl.filter((l) => tl.includes(l) && !out.includes(l));
+  const k = tl.find((l) => !xl.includes(l));
+  // Not a head contrast (e.g. the neck's 5-D form): not a head site at all.
+  if (contracted.length !== 1 || !k) return null;
+  const [b, c, h, w] = xl;
+  if (contracted[0] !== c || out.join("") !== [b, k, h, w].join("")) return null;
+  if (tl.length === 3 && !tl.includes(b)) return null;
+  return {
+    form: "einsum", x: n.input![xi], nodes: [n], y: n.output![0],
+    text: (ctx) => foldText(ctx.text, n.input![1 - xi], tl, tl.length === 3 ? b : null, [k, c]),
+  };
+}
+
+function matchMatMul(ctx: RuleContext, mm: Node): HeadMatch | null {
+  const g = ctx.graph;
+  const r1 = op(g, mm.input![0], "Reshape");
+  const t1 = r1 && op(g, r1.input![0], "Transpose");
+  const r2 = soleUser(g, mm.output![0]);
+  const t2 = r2 && r2.op_type === "Reshape" ? soleUser(g, r2.output![0]) : null;
+  if (!r1 || !t1 || perm(t1) !== "0,2,3,1" || !r2 || r2.op_type !== "Reshape" || !t2 || t2.op_type !== "Transpose" || perm(t2) !== "0,3,1,2") return null;
+  if (g.uses(t1.output![0]).length !== 1 || g.uses(r1.output![0]).length !== 1) return null;
+  const tName = mm.input![1];
+  const x = t1.input![0];
+  return {
+    form: "matmul", x, nodes: [t1, r1, mm, r2, t2], y: t2.output![0],
+    text: (c) => {
+      const rank = c.text.a.fold(tName);
+      const letters = rank.ok && rank.value.dims.length === 3 ? ["b", "c", "k"] : ["c", "k"];
+      return foldText(c.text, tName, letters, letters.length === 3 ? "b" : null, ["k", "c"]);
+    },
+    check: (c, k, ch) => checkMatMulReshapes(c, x, r1, r2, k, ch),
+  };
+}
+
+// Reshapes keep memory order, so the contraction is per-pixel exactly when the first
+// target ends in C and the second restores (B, H, W) in front of K.
+function checkMatMulReshapes(ctx: RuleContext, x: string, r1: Node, r2: Node, k: number, c: number): string | null {
+  for (const folder of [ctx.text.a, ctx.text.b]) {
+    if (!folder) continue;
+    const s1 = folder.fold(r1.input![1]), s2 = folder.fold(r2.input![1]);
+    if (!s1.ok || !s2.ok) return `reshape target is not computable: ${!s1.ok ? s1.reason : (s2 as { reason: string }).reason}`;
+    const xs = folder.shape(x);
+    const t1 = Array.from(s1.value.data), t2 = Array.from(s2.value.data);
+    if (typeof xs === "string") {
+      if (t1[t1.length - 1] !== c || t2.length !== 4 || t2[3] !== k || t2.includes(-1) || t2.includes(0)) return `cannot prove the reshapes (${xs})`;
+      continue;
+    }
+    const [B, C, H, W] = xs;
+    if (C !== c) return `image operand has ${C} channels, text has ${c}`;
+    const d1 = reshapeDims([B, H, W, C], t1, false);
+    if (d1[d1.length - 1] !== c) return "first reshape does not keep channels last";
+    const d2 = reshapeDims([...d1.slice(0, -1), k], t2, false);
+    if (d2.join() !== [B, H, W, k].join()) return `second reshape gives [${d2}], not [${[B, H, W, k]}]`;
+  }
+  return null;
+}
+
+export const headContrast: Rule = {
+  kind: "head",
+  run(ctx) {
+    const g = ctx.graph;
+    const reports: SiteReport[] = [];
+    const matches: HeadMatch[] = [];
+    for (const n of g.nodes) {
+      if (n.domain) continue;
+      const m = n.op_type === "Einsum" ? matchEinsum(n) : n.op_type === "MatMul" ? matchMatMul(ctx, n) : null;
+      if (m && typeof m !== "string") matches.push(m);
+    }
+    for (const m of matches) reports.push(rewriteHead(ctx, m));
+    return reports;
+  },
+};
+
+function rewriteHead(ctx: RuleContext, m: HeadMatch): SiteReport {
+  const g = ctx.graph;
+  const base: SiteReport = { kind: "head", status: "skipped", form: m.form, nodes: [], output: m.y };
+  const t = m.text(ctx);
+  if ("reason" in t) return { ...base, reason: t.reason };
+  const [k, c] = t.value.dims;
+  const problem = m.check?.(ctx, k, c);
+  if (problem) return { ...base, k, channels: c, reason: problem };
+  const tail = foldAffineTail(g, ctx.text.a, m.y, k, 4);
+  const bn = foldBatchNormInput(g, ctx.text.a, m.x, m.nodes[0]);
+  // W[k, c] = scale[k] * T[k, c] * bnScale[c];  b[k] = scale[k] * sum_c T[k, c] * bnShift[c] + bias[k]
+  const w = new Float64Array(k * c), b = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    let shift = 0;
+    for (let j = 0; j < c; j++) {
+      const tv = t.value.data[i * c + j];
+      w[i * c + j] = tail.scale[i] * tv * (bn ? bn.scale[j] : 1);
+      if (bn) shift += tv * bn.shift[j];
+    }
+    b[i] = tail.scale[i] * shift + tail.bias[i];
+  }
+  const removed = [...(bn ? [bn.node] : []), ...m.nodes, ...tail.nodes];
+  const hasBias = bn !== null || tail.folded.includes("bias");
+  const conv = emitConv1x1(g, {
+    x: bn ? bn.input : m.x, out: tail.out, dtype: t.value.dtype, weight: w, bias: hasBias ? b : null,
+    outChannels: k, inChannels: c, group: 1, name: `${nodeLabel(m.nodes[0])}/reparam_conv`, replaces: removed,
+  });
+  return {
+    ...base, status: "rewritten", k, channels: c, nodes: removed.map(nodeLabel), output: tail.out,
+    folded: [...tail.folded, ...(bn ? ["batchnorm"] : [])], replacement: [nodeLabel(conv)],
+  };
+}

@@ -1,0 +1,98 @@
+// Numeric proof of a rewrite: original and rewritten model run in onnxruntime-node on
+// the same seeded inputs, every output compared. The original gets the bound text as
+// an input where the rewrite baked it in.
+import * as ort from "onnxruntime-node";
+import { DT } from "../io/onnx-types.ts";
+import { f16ToF32Array, f32ToF16Array } from "../io/half.ts";
+import type { ConstTensor } from "../ir/tensor.ts";
+import { compareOutput, type OutputComparison } from "./compare.ts";
+
+export interface Tolerance { atol: number; rtol: number }
+/** float32 models: the fixtures' worst minPassingAtol is far below this (see README). */
+export const DEFAULT_TOLERANCE: Record<"float32" | "float16", Tolerance> = {
+  float32: { atol: 1e-3, rtol: 1e-3 },
+  float16: { atol: 5e-2, rtol: 1e-2 },
+};
+
+export interface ModelSource { bytes?: Uint8Array; path?: string }
+export interface ValidationInput { name: string; shape: number[]; dtype: number }
+
+export interface ValidationReport {
+  passed: boolean;
+  atol: number;
+  rtol: number;
+  seed: number;
+  inputs: Array<{ name: string; shape: number[] }>;
+  outputs: OutputComparison[];
+}
+
+/** Deterministic uniform [0, 1) (mulberry32), so a failure can be reproduced. */
+export function seededUniform(seed: number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  return out;
+}
+
+function toOrt(dtype: number, shape: number[], values: ArrayLike<number>): ort.Tensor {
+  switch (dtype) {
+    case DT.FLOAT: return new ort.Tensor("float32", Float32Array.from(values), shape);
+    case DT.FLOAT16: return new ort.Tensor("float16", f32ToF16Array(values), shape);
+    case DT.DOUBLE: return new ort.Tensor("float64", Float64Array.from(values), shape);
+    case DT.INT64: return new ort.Tensor("int64", BigInt64Array.from(Array.from(values), (v) => BigInt(Math.trunc(v))), shape);
+    case DT.INT32: return new ort.Tensor("int32", Int32Array.from(values), shape);
+    case DT.BOOL: return new ort.Tensor("bool", Uint8Array.from(values), shape);
+    default: throw new Error(`cannot feed an input of ONNX dtype ${dtype}`);
+  }
+}
+
+function fromOrt(t: ort.Tensor): ArrayLike<number> {
+  if (t.type === "float16") return f16ToF32Array(t.data as Uint16Array);
+  if (t.type === "int64" || t.type === "uint64") return Array.from(t.data as BigInt64Array, Number);
+  return t.data as ArrayLike<number>;
+}
+
+async function session(src: ModelSource): Promise<ort.InferenceSession> {
+  const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "basic", intraOpNumThreads: 2 };
+  return src.path ? ort.InferenceSession.create(src.path, opts) : ort.InferenceSession.create(src.bytes!, opts);
+}
+
+export function makeFeeds(inputs: ValidationInput[], seed: number, bound: Map<string, ConstTensor>): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  inputs.forEach((inp, i) => {
+    const b = bound.get(inp.name);
+    const n = inp.shape.reduce((a, c) => a * c, 1);
+    const values = b ? b.data : [DT.FLOAT, DT.FLOAT16, DT.DOUBLE].includes(inp.dtype as 1) ? seededUniform(seed + i, n) : new Float64Array(n);
+    feeds[inp.name] = toOrt(inp.dtype, b ? b.dims : inp.shape, values);
+  });
+  return feeds;
+}
+
+export async function validateModels(original: ModelSource, rewritten: ModelSource, inputs: ValidationInput[], opts: { bound?: Map<string, ConstTensor>; tolerance: Tolerance; seed?: number }): Promise<ValidationReport> {
+  const seed = opts.seed ?? 0;
+  const bound = opts.bound ?? new Map();
+  const [s0, s1] = [await session(original), await session(rewritten)];
+  try {
+    const feeds = makeFeeds(inputs, seed, bound);
+    const out0 = await s0.run(feeds);
+    const feeds1 = Object.fromEntries(s1.inputNames.map((n) => [n, feeds[n]]));
+    const out1 = await s1.run(feeds1);
+    const outputs = s0.outputNames.map((name) => {
+      const a = out0[name], b = out1[name];
+      if (!b) return compareOutput(name, [...a.dims], fromOrt(a), [], opts.tolerance.atol, opts.tolerance.rtol);
+      const shapeMismatch = a.dims.join() !== b.dims.join();
+      const cmp = compareOutput(name, [...a.dims], fromOrt(a), shapeMismatch ? [] : fromOrt(b), opts.tolerance.atol, opts.tolerance.rtol);
+      return cmp;
+    });
+    return { passed: outputs.every((o) => o.passed), ...opts.tolerance, seed, inputs: inputs.map(({ name, shape }) => ({ name, shape })), outputs };
+  } finally {
+    await s0.release();
+    await s1.release();
+  }
+}
