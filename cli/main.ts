@@ -21,7 +21,7 @@ const reparamOptions = (y: ReturnType<typeof yargs>) => y
   .option("text-input", { type: "string", describe: "name of the graph input --text-embed binds (when several could)" })
   .option("sites", { choices: ["head", "neck", "all"] as const, default: "all" as const, describe: "which sites to rewrite" })
   .option("conv-neck", { type: "boolean", describe: "accepted for upstream compatibility; the neck is always rewritten unless --sites head" })
-  .option("neck-form", { choices: ["conv", "matmul"] as const, default: "conv" as const, describe: "neck replacement form" })
+  .option("neck-form", { choices: ["conv", "per-head", "matmul"] as const, default: "conv" as const, describe: "neck replacement form" })
   .option("input-shape", { type: "string", array: true, default: [] as string[], describe: "concrete shape for a dynamic input, NAME:1x3x640x640" })
   .option("report", { type: "string", describe: "write a JSON report of every site and the validation" })
   .option("validate", { type: "boolean", default: true, describe: "prove the rewrite in onnxruntime (--no-validate skips)" })
@@ -37,7 +37,7 @@ async function runReparam(argv: Record<string, unknown>, input: string, output: 
   const r = await reparamFile({
     input, output,
     textEmbed: argv["text-embed"] as string | undefined, textInput: argv["text-input"] as string | undefined,
-    sites: argv.sites as "head" | "neck" | "all", neckForm: argv["neck-form"] as "conv" | "matmul",
+    sites: argv.sites as "head" | "neck" | "all", neckForm: argv["neck-form"] as "conv" | "per-head" | "matmul",
     inputShapes: parseInputShapes(argv["input-shape"] as string[]), validate: argv.validate as boolean,
     force: argv.force as boolean, tolerance: tol, report: argv.report as string | undefined,
   });

@@ -11,6 +11,8 @@ import { bindText, type BoundText } from "./bind-text.ts";
 import { headContrast } from "./rules/head-contrast.ts";
 import { neckMaxSigmoid } from "./rules/neck-max-sigmoid.ts";
 import type { Rule, SiteReport } from "./rules/site.ts";
+import type { NeckLayout } from "./rules/neck-emit.ts";
+import { toNumber } from "./ir/tensor.ts";
 
 export type SiteSelection = "head" | "neck" | "all";
 
@@ -19,7 +21,7 @@ export interface ReparamOptions {
   textEmbed?: { value: ConstTensor; source: string };
   textInput?: string;
   inputShapes?: Map<string, number[]>;
-  neckForm?: "conv" | "matmul";
+  neckForm?: NeckLayout;
 }
 
 export interface ReparamResult {
@@ -44,11 +46,16 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
   const sites: SiteReport[] = [];
   for (const rule of RULES) {
     if (selection !== "all" && selection !== rule.kind) continue;
-    sites.push(...rule.run({ graph: g, text, neckForm: opts.neckForm ?? "conv" }));
+    sites.push(...rule.run({ graph: g, text, neckForm: opts.neckForm ?? "conv", opset: defaultOpset(model) }));
   }
   if (sites.some((s) => s.status === "rewritten") || bound) g.finish();
   return {
     sites, bound, probe,
     removed: { nodes: before.nodes - g.nodes.length, initializers: before.initializers - g.proto.initializer!.length },
   };
+}
+
+function defaultOpset(model: LoadedModel): number {
+  const imp = (model.proto.opset_import ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
+  return imp ? toNumber(imp.version) : 1;
 }

@@ -11,6 +11,7 @@ import { declaredDims } from "./input-shapes.ts";
 import { validateModels, DEFAULT_TOLERANCE, type ValidationInput, type ValidationReport, type Tolerance } from "./validate/validate.ts";
 import { EXIT, ReparamError } from "./errors.ts";
 import type { SiteReport } from "./rules/site.ts";
+import type { NeckLayout } from "./rules/neck-emit.ts";
 import type { ConstTensor } from "./ir/tensor.ts";
 
 export interface ReparamFileOptions {
@@ -20,7 +21,7 @@ export interface ReparamFileOptions {
   textInput?: string;
   sites?: SiteSelection;
   inputShapes?: Map<string, number[]>;
-  neckForm?: "conv" | "matmul";
+  neckForm?: NeckLayout;
   validate?: boolean;
   force?: boolean;
   tolerance?: Partial<Tolerance>;

@@ -160,16 +160,23 @@ export function gather(t: ConstTensor, indices: ConstTensor, axis: number): Cons
   return { dtype: t.dtype, dims, data };
 }
 
-export function slice(t: ConstTensor, starts: number[], ends: number[], axes: number[], steps: number[]): ConstTensor {
-  const rank = t.dims.length;
-  const ranges = t.dims.map((d) => ({ start: 0, step: 1, count: d }));
+/** Start, step and length per axis of an ONNX Slice (clamped as the spec says). */
+export function sliceRanges(inDims: number[], starts: number[], ends: number[], axes: number[], steps: number[]) {
+  const rank = inDims.length;
+  const ranges = inDims.map((d) => ({ start: 0, step: 1, count: d }));
   axes.forEach((a0, i) => {
-    const a = normAxis(a0, rank), d = t.dims[a], step = steps[i] ?? 1;
+    const a = normAxis(a0, rank), d = inDims[a], step = steps[i] ?? 1;
     const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
     let s = starts[i] < 0 ? starts[i] + d : starts[i], e = ends[i] < 0 ? ends[i] + d : ends[i];
     if (step > 0) { s = clamp(s, 0, d); e = clamp(e, 0, d); } else { s = clamp(s, -1, d - 1); e = clamp(e, -1, d - 1); }
     ranges[a] = { start: s, step, count: Math.max(0, Math.ceil((e - s) / step)) };
   });
+  return ranges;
+}
+
+export function slice(t: ConstTensor, starts: number[], ends: number[], axes: number[], steps: number[]): ConstTensor {
+  const rank = t.dims.length;
+  const ranges = sliceRanges(t.dims, starts, ends, axes, steps);
   const dims = ranges.map((r) => r.count), inStr = strides(t.dims), outStr = strides(dims);
   const data = new Float64Array(numel(dims));
   for (let i = 0; i < data.length; i++) {

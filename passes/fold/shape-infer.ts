@@ -122,6 +122,13 @@ function shapeOfNode(f: ConstantFolder, n: Node, out: number): number[] {
       return [...xs.slice(0, ax), ...idx, ...xs.slice(ax + 1)];
     }
     case "Expand": return K.broadcastShape(x(), needConst(f, n.input![1]));
+    case "Slice": {
+      const xs = x();
+      const arg = (i: number, a: string) => (opt(n, i) ? needConst(f, n.input![i]) : ints(n, a));
+      const starts = arg(1, "starts") ?? [], ends = arg(2, "ends") ?? [];
+      const axes = arg(3, "axes") ?? starts.map((_, i) => i), steps = (opt(n, 4) ? needConst(f, n.input![4]) : null) ?? starts.map(() => 1);
+      return K.sliceRanges(xs, starts, ends, axes, steps).map((r) => r.count);
+    }
   }
   throw `shape of ${op} '${n.name}' is not inferred`;
 }

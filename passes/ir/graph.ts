@@ -10,6 +10,8 @@ export class GraphIR {
   private users = new Map<string, Node[]>();
   private initializers = new Map<string, Tensor>();
   private names = new Set<string>();
+  // Handed out by uniqueName() but maybe not in the graph yet: they must outlive reindex().
+  private reserved = new Set<string>();
   private edited = false;
 
   constructor(readonly proto: Graph, readonly baseDir: string | null = null) {
@@ -24,7 +26,7 @@ export class GraphIR {
   get wasEdited(): boolean { return this.edited; }
 
   reindex(): void {
-    this.producers.clear(); this.users.clear(); this.initializers.clear(); this.names.clear();
+    this.producers.clear(); this.users.clear(); this.initializers.clear(); this.names = new Set(this.reserved);
     for (const t of this.proto.initializer!) { this.initializers.set(t.name ?? "", t); this.names.add(t.name ?? ""); }
     for (const v of [...this.inputs, ...this.outputs, ...(this.proto.value_info ?? [])]) this.names.add(v.name ?? "");
     // ONNX forbids a subgraph value from reusing an outer name, so uniqueName must avoid those too.
@@ -62,6 +64,7 @@ export class GraphIR {
     let name = hint, i = 1;
     while (this.names.has(name)) name = `${hint}_${i++}`;
     this.names.add(name);
+    this.reserved.add(name);
     return name;
   }
 

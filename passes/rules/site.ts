@@ -2,6 +2,7 @@
 import type { Node } from "../io/onnx-types.ts";
 import type { GraphIR } from "../ir/graph.ts";
 import type { TextFolders } from "./text-operand.ts";
+import type { NeckLayout } from "./neck-emit.ts";
 
 export type SiteKind = "head" | "neck";
 
@@ -26,7 +27,9 @@ export interface SiteReport {
 export interface RuleContext {
   graph: GraphIR;
   text: TextFolders;
-  neckForm: "conv" | "matmul";
+  neckForm: NeckLayout;
+  /** Default-domain opset of the model (decides e.g. ReduceMax axes attribute vs input). */
+  opset: number;
 }
 
 export interface Rule {

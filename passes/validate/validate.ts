@@ -59,7 +59,7 @@ function fromOrt(t: ort.Tensor): ArrayLike<number> {
 }
 
 async function session(src: ModelSource): Promise<ort.InferenceSession> {
-  const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "basic", intraOpNumThreads: 2 };
+  const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "basic", intraOpNumThreads: 2, logSeverityLevel: 3 };
   return src.path ? ort.InferenceSession.create(src.path, opts) : ort.InferenceSession.create(src.bytes!, opts);
 }
 
