@@ -12,7 +12,8 @@ export function printSummary(r: ReparamFileResult): void {
   }
   if (r.validation) {
     const v = r.validation;
-    out.write(`validation (atol ${v.atol}, rtol ${v.rtol}, seed ${v.seed}; inputs ${v.inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(", ")}): ${v.passed ? "PASSED" : "FAILED"}\n`);
+    const shapes = v.runs.map((r) => r.inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(" ")).join("; ");
+    out.write(`validation (atol ${v.atol}, rtol ${v.rtol}, seed ${v.seed}; inputs ${shapes}): ${v.passed ? "PASSED" : "FAILED"}; worst per output:\n`);
     for (const o of v.outputs) {
       out.write(`  ${o.passed ? "ok  " : "FAIL"} ${o.name.padEnd(12)} max|d| ${fmt(o.maxAbsDiff)}  max rel ${fmt(o.maxRelDiff)}  cos ${o.cosine.toFixed(7)}  min atol ${fmt(o.minPassingAtol)}  NaN ${o.nan.original}/${o.nan.rewritten}  Inf ${o.inf.original}/${o.inf.rewritten}\n`);
     }

@@ -1,14 +1,15 @@
 // The CLI's job as a library call: load -> reparam -> validate -> write, with the
 // exit-code contract decided here so that tests can drive it without a subprocess.
-import { resolve } from "node:path";
-import { writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { loadModel, saveModel, atomicWrite } from "./io/model-io.ts";
 import { encodeModel } from "./io/codec.ts";
 import { readNpy } from "./io/npy.ts";
 import { DT } from "./io/onnx-types.ts";
 import { reparamModel, type ReparamOptions, type SiteSelection } from "./pipeline.ts";
 import { declaredDims } from "./input-shapes.ts";
-import { validateModels, DEFAULT_TOLERANCE, type ValidationInput, type ValidationReport, type Tolerance } from "./validate/validate.ts";
+import type { ValidationReport, Tolerance } from "./validate/validate.ts";
+import { proveRewrite } from "./validate/prove-rewrite.ts";
 import { EXIT, ReparamError } from "./errors.ts";
 import type { SiteReport } from "./rules/site.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
@@ -37,6 +38,10 @@ export interface ReparamFileResult {
 }
 
 export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileResult> {
+  // A NaN or negative tolerance would fail every output: a usage error, not a failed proof.
+  for (const [name, v] of Object.entries(o.tolerance ?? {})) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new ReparamError(`--${name} ${v}: expected a finite number >= 0`);
+  }
   const model = loadModel(o.input);
   const graph = model.proto.graph!;
   const originalInputs = [...(graph.input ?? [])];
@@ -48,7 +53,12 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     const full = { ...r, sites: result.sites };
     if (o.report) {
       const json = JSON.stringify({ input: o.input, output: r.written ? o.output : null, exitCode: r.exitCode, sites: result.sites, removed: result.removed, boundTextInput: result.bound?.name ?? null, validation: r.validation }, null, 2);
-      atomicWrite(o.report, (fd) => writeFileSync(fd, json + "\n"));
+      try {
+        mkdirSync(dirname(resolve(o.report)), { recursive: true }); // as saveModel does for the output
+        atomicWrite(o.report, (fd) => writeFileSync(fd, json + "\n"));
+      } catch (e) {
+        throw new ReparamError(`--report ${o.report}: cannot write: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
+      }
     }
     return full;
   };
@@ -56,19 +66,7 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     return finish({ exitCode: EXIT.NOTHING_TO_DO, message: `nothing to rewrite: ${describeSites(result.sites)}`, validation: null, written: false });
   }
 
-  let validation: ValidationReport | null = null;
-  if (o.validate !== false) {
-    const isHalf = originalInputs.some((v) => v.type?.tensor_type?.elem_type === DT.FLOAT16);
-    const tolerance = { ...DEFAULT_TOLERANCE[isHalf ? "float16" : "float32"], ...o.tolerance };
-    const inputs: ValidationInput[] = originalInputs.filter((v) => declaredDims(v)).map((v) => ({
-      name: v.name!, dtype: v.type!.tensor_type!.elem_type!,
-      shape: result.bound?.name === v.name ? result.bound!.value.dims : result.probe.a.get(v.name!)!,
-    }));
-    const bound = new Map<string, ConstTensor>(result.bound ? [[result.bound.name, result.bound.value]] : []);
-    const hasExternal = JSON.stringify(graph.initializer?.map((t) => t.data_location ?? 0)).includes("1");
-    if (hasExternal) throw new ReparamError(`${o.input}: validation of models with external data is not supported yet; use --no-validate`);
-    validation = await validateModels({ path: o.input }, { bytes: encodeModel(model.proto) }, inputs, { bound, tolerance });
-  }
+  const validation = o.validate === false ? null : await proveRewrite(o.input, model, originalInputs, result, o.tolerance);
   const passed = validation?.passed ?? true;
   if (!passed && !o.force) {
     return finish({ exitCode: EXIT.VALIDATION_FAILED, message: `validation failed (${failedOutputs(validation!)}); nothing written (--force writes anyway)`, validation, written: false });

@@ -142,6 +142,12 @@ function* allTensors(g: Graph): Generator<Tensor> {
   }
 }
 
+export function hasExternalData(m: Model): boolean {
+  if (!m.graph) return false;
+  for (const t of allTensors(m.graph)) if (externalRef(t)) return true;
+  return false;
+}
+
 function inlineBytes(m: Model): number {
   let n = 0;
   if (m.graph) for (const t of allTensors(m.graph)) n += t.raw_data?.length ?? 0;

@@ -17,13 +17,21 @@ export const DEFAULT_TOLERANCE: Record<"float32" | "float16", Tolerance> = {
 export interface ModelSource { bytes?: Uint8Array; path?: string }
 export interface ValidationInput { name: string; shape: number[]; dtype: number }
 
+export interface ValidationRun {
+  inputs: Array<{ name: string; shape: number[] }>;
+  passed: boolean;
+  outputs: OutputComparison[];
+}
+
 export interface ValidationReport {
   passed: boolean;
   atol: number;
   rtol: number;
   seed: number;
-  inputs: Array<{ name: string; shape: number[] }>;
+  /** Per output, the worst comparison over all runs (largest minPassingAtol). */
   outputs: OutputComparison[];
+  /** One run per input shape set: the requested shapes, plus a second set for dynamic models. */
+  runs: ValidationRun[];
 }
 
 /** Deterministic uniform [0, 1) (mulberry32), so a failure can be reproduced. */
@@ -74,23 +82,27 @@ export function makeFeeds(inputs: ValidationInput[], seed: number, bound: Map<st
   return feeds;
 }
 
-export async function validateModels(original: ModelSource, rewritten: ModelSource, inputs: ValidationInput[], opts: { bound?: Map<string, ConstTensor>; tolerance: Tolerance; seed?: number }): Promise<ValidationReport> {
+export async function validateModels(original: ModelSource, rewritten: ModelSource, inputSets: ValidationInput[][], opts: { bound?: Map<string, ConstTensor>; tolerance: Tolerance; seed?: number }): Promise<ValidationReport> {
   const seed = opts.seed ?? 0;
   const bound = opts.bound ?? new Map();
+  const { atol, rtol } = opts.tolerance;
   const [s0, s1] = [await session(original), await session(rewritten)];
   try {
-    const feeds = makeFeeds(inputs, seed, bound);
-    const out0 = await s0.run(feeds);
-    const feeds1 = Object.fromEntries(s1.inputNames.map((n) => [n, feeds[n]]));
-    const out1 = await s1.run(feeds1);
-    const outputs = s0.outputNames.map((name) => {
-      const a = out0[name], b = out1[name];
-      if (!b) return compareOutput(name, [...a.dims], fromOrt(a), [], opts.tolerance.atol, opts.tolerance.rtol);
-      const shapeMismatch = a.dims.join() !== b.dims.join();
-      const cmp = compareOutput(name, [...a.dims], fromOrt(a), shapeMismatch ? [] : fromOrt(b), opts.tolerance.atol, opts.tolerance.rtol);
-      return cmp;
-    });
-    return { passed: outputs.every((o) => o.passed), ...opts.tolerance, seed, inputs: inputs.map(({ name, shape }) => ({ name, shape })), outputs };
+    const runs: ValidationRun[] = [];
+    for (const inputs of inputSets) {
+      const feeds = makeFeeds(inputs, seed, bound);
+      const out0 = await s0.run(feeds);
+      const out1 = await s1.run(Object.fromEntries(s1.inputNames.map((n) => [n, feeds[n]])));
+      const outputs = s0.outputNames.map((name) => {
+        const a = out0[name], b = out1[name];
+        // A missing output or a changed shape cannot pass: compare against nothing.
+        const same = b && a.dims.join() === b.dims.join();
+        return compareOutput(name, [...a.dims], fromOrt(a), same ? fromOrt(b) : [], atol, rtol);
+      });
+      runs.push({ inputs: inputs.map(({ name, shape }) => ({ name, shape })), passed: outputs.every((o) => o.passed), outputs });
+    }
+    const worst = runs[0].outputs.map((o, i) => runs.map((r) => r.outputs[i]).reduce((w, c) => (c.minPassingAtol > w.minPassingAtol || (!c.passed && w.passed) ? c : w), o));
+    return { passed: runs.every((r) => r.passed), atol, rtol, seed, outputs: worst, runs };
   } finally {
     await s0.release();
     await s1.release();
