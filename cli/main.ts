@@ -6,7 +6,10 @@ import { fileURLToPath } from "node:url";
 import { reparamFile } from "../passes/reparam-file.ts";
 import { parseInputShapes } from "../passes/input-shapes.ts";
 import { EXIT, ReparamError } from "../passes/errors.ts";
-import { printSummary } from "./summary.ts";
+import { printSites, printSummary } from "./summary.ts";
+import { reparamModel } from "../passes/pipeline.ts";
+import { loadModel } from "../passes/io/model-io.ts";
+import { readNpy } from "../passes/io/npy.ts";
 
 export const DEFAULT_MODEL = fileURLToPath(new URL("../models/fixtures/full-bn-einsum-op17-static.onnx", import.meta.url));
 
@@ -28,6 +31,7 @@ const reparamOptions = (y: ReturnType<typeof yargs>) => y
   .option("atol", { type: "number", describe: "validation absolute tolerance" })
   .option("rtol", { type: "number", describe: "validation relative tolerance" })
   .option("force", { type: "boolean", default: false, describe: "write the output even if validation fails (exit code stays 1)" })
+  .option("external-data", { type: "string", describe: "save weights of 1 KiB and more to this file beside the output (automatic past the 2 GiB protobuf limit)" })
   .option("json", { type: "boolean", default: false, describe: "print the result as JSON on stdout" });
 
 async function runReparam(argv: Record<string, unknown>, input: string, output: string): Promise<never> {
@@ -40,11 +44,23 @@ async function runReparam(argv: Record<string, unknown>, input: string, output: 
     sites: argv.sites as "head" | "neck" | "all", neckForm: argv["neck-form"] as "conv" | "per-head" | "matmul",
     inputShapes: parseInputShapes(argv["input-shape"] as string[]), validate: argv.validate as boolean,
     force: argv.force as boolean, tolerance: tol, report: argv.report as string | undefined,
+    externalData: argv["external-data"] as string | undefined,
   });
   if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, validation: r.validation }, null, 2) + "\n");
   else printSummary(r);
   if (r.exitCode !== EXIT.OK) process.stderr.write(`onnx-reparam: ${r.message}\n`);
   process.exit(r.exitCode);
+}
+
+function runInspect(argv: Record<string, unknown>): never {
+  const input = argv.input as string;
+  const embedPath = argv["text-embed"] as string | undefined;
+  const r = reparamModel(loadModel(input), {
+    textEmbed: embedPath ? { value: readNpy(embedPath), source: embedPath } : undefined,
+    textInput: argv["text-input"] as string | undefined, inputShapes: parseInputShapes(argv["input-shape"] as string[]),
+  });
+  printSites(r.sites);
+  process.exit(r.sites.some((s) => s.status === "rewritten") ? EXIT.OK : EXIT.NOTHING_TO_DO);
 }
 
 async function main(): Promise<void> {
@@ -53,6 +69,11 @@ async function main(): Promise<void> {
     .usage("$0 <command> [options]\n\nRewrites YOLO-World text contractions (Einsum / MatMul against a fixed vocabulary) into 1x1 Conv and proves the result numerically.")
     .command("reparam <input>", "rewrite head and neck sites of an ONNX model", (y) => reparamOptions(y).positional("input", { type: "string", describe: "ONNX model" }).demandOption("output"),
       (argv) => runReparam(argv, argv.input as string, argv.output as string))
+    .command("inspect <input>", "list the sites reparam would rewrite or skip, and why; writes nothing", (y) => y
+      .positional("input", { type: "string", describe: "ONNX model" })
+      .option("text-embed", { type: "string" }).option("text-input", { type: "string" })
+      .option("input-shape", { type: "string", array: true, default: [] as string[] }),
+      (argv) => runInspect(argv))
     .command("demo", "run reparam on the embedded default model (a tiny YOLO-World export)", (y) => reparamOptions(y).default("output", "yolo-world-demo.rep.onnx"),
       (argv) => runReparam(argv, DEFAULT_MODEL, argv.output as string))
     .epilogue("Exit codes: 0 rewritten and validated; 1 validation failed; 2 usage or input error; 3 nothing to rewrite.")

@@ -27,6 +27,8 @@ export interface ReparamFileOptions {
   force?: boolean;
   tolerance?: Partial<Tolerance>;
   report?: string;
+  /** Write initializers of 1 KiB and more to this file beside the output. */
+  externalData?: string;
 }
 
 export interface ReparamFileResult {
@@ -71,7 +73,7 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   if (!passed && !o.force) {
     return finish({ exitCode: EXIT.VALIDATION_FAILED, message: `validation failed (${failedOutputs(validation!)}); nothing written (--force writes anyway)`, validation, written: false });
   }
-  saveModel(model, resolve(o.output));
+  saveModel(model, resolve(o.output), o.externalData ? { externalData: { location: o.externalData } } : {});
   return finish({
     exitCode: passed ? EXIT.OK : EXIT.VALIDATION_FAILED,
     message: passed ? `rewrote ${rewritten} site(s) into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
