@@ -1,7 +1,7 @@
 // The CLI's job as a library call: load -> reparam -> validate -> write, with the
 // exit-code contract decided here so that tests can drive it without a subprocess.
 import { dirname, resolve } from "node:path";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync, existsSync, statSync } from "node:fs";
 import { loadModel, saveModel, atomicWrite } from "./io/model-io.ts";
 import { encodeModel } from "./io/codec.ts";
 import { readNpy } from "./io/npy.ts";
@@ -43,6 +43,10 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   // A NaN or negative tolerance would fail every output: a usage error, not a failed proof.
   for (const [name, v] of Object.entries(o.tolerance ?? {})) {
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new ReparamError(`--${name} ${v}: expected a finite number >= 0`);
+  }
+  // Paths that can only fail are refused before anything is written.
+  for (const [flag, path] of [["--report", o.report], ["-o", o.output]] as const) {
+    if (path && existsSync(path) && statSync(path).isDirectory()) throw new ReparamError(`${flag} ${path}: is a directory`);
   }
   const model = loadModel(o.input);
   const graph = model.proto.graph!;
