@@ -132,4 +132,36 @@ describe("head contrast variations", () => {
     const v = await validateModels({ bytes: original }, { bytes: encodeModel(model.proto) }, shapes.map((s) => [{ name: "x", dtype: DT.FLOAT, shape: s }]), { tolerance: { atol: 1e-5, rtol: 1e-5 } });
     expect(v.runs.map((x) => x.passed)).toEqual([true, true]);
   });
+
+  describe("merging the image embedding Conv", () => {
+    const CIN = 3, r3 = seeded(11);
+    const inits = { t: T, we: tensor([C, CIN, 1, 1], () => r3()), be: tensor([C], () => r3()), w3: tensor([C, CIN, 3, 3], () => r3()) };
+    const X0: IO = { name: "x0", dims: [B, CIN, H, W] };
+    const embedThen = (weight: string, extra: Record<string, number[]> = {}, outputs: IO[] = [Y]) => () => buildModel({
+      inputs: [X0], outputs, initializers: inits,
+      nodes: [node("Conv", ["x0", weight, "be"], ["x"], extra), node("Einsum", ["x", "t"], ["y"], { equation: "bchw,bkc->bkhw" })],
+    });
+
+    it("a pointwise Conv before the site becomes part of the Conv", async () => {
+      const { r, v, model } = await proveEqual(embedThen("we"), [X0]);
+      expect(r.sites[0].folded).toEqual(["embed conv"]);
+      const g = model.proto.graph!;
+      expect(g.node!.map((n) => n.op_type)).toEqual(["Conv"]);
+      expect(g.node![0].input![0]).toBe("x0");
+      expect(v.passed).toBe(true);
+    });
+
+    it("a 3x3 Conv, a strided Conv or one read elsewhere stays", async () => {
+      for (const [build, inputs] of [
+        [embedThen("w3", { pads: [1, 1, 1, 1] }), [X0]],
+        [embedThen("we", { strides: [2, 2] }, [{ name: "y", dims: [B, K, 3, 3] }]), [X0]],
+        [embedThen("we", {}, [Y, { name: "x", dims: [B, C, H, W] }]), [X0]],
+      ] as const) {
+        const { r, v, model } = await proveEqual(build, [...inputs]);
+        expect(r.sites[0].folded).toEqual([]);
+        expect(model.proto.graph!.node!.map((n) => n.op_type)).toEqual(["Conv", "Conv"]);
+        expect(v.passed).toBe(true);
+      }
+    });
+  });
 });

@@ -210,6 +210,8 @@ export interface HeadOptions {
   opset?: number;
   seed?: number;
   text?: Float64Array;
+  /** Channels into the cls branch's last 1x1 Conv (to 512), which the rewrite merges; v2-S: 128. Absent: x is the 512-channel embedding itself. */
+  embedIn?: number;
 }
 
 export const headInputName = (l: HeadLevel) => `x_${l.name}`;
@@ -228,7 +230,11 @@ export function buildHeadModel(o: HeadOptions): Model {
   const tn = g.node("Div", [txt, exp], [], "Div_normalize");
   let tnT: string | null = null;
   levels.forEach((l, li) => {
-    const x = g.input(headInputName(l), [1, C, l.h, l.w]);
+    const input = g.input(headInputName(l), [1, o.embedIn ?? C, l.h, l.w]);
+    const x = o.embedIn
+      ? g.node("Conv", [input, g.init(`${l.name}.embed.weight`, [C, o.embedIn, 1, 1], seededNormal(seed * 10 + li, C * o.embedIn, 1 / Math.sqrt(o.embedIn))),
+        g.init(`${l.name}.embed.bias`, [C], seededNormal(seed * 20 + li, C, 0.1))], [attrInts("kernel_shape", [1, 1])], `${l.name}/embed/Conv`)
+      : input;
     let y: string;
     if (o.form === "einsum") {
       y = g.node("Einsum", [x, tn], [attrStr("equation", "bchw,bkc->bkhw")], `${l.name}/Einsum`);

@@ -12,6 +12,7 @@ import { foldAffineTail } from "./affine-tail.ts";
 import { foldBatchNormInput } from "./batchnorm-input.ts";
 import { nodeLabel, op, soleUser, type Rule, type RuleContext, type SiteReport } from "./site.ts";
 import { emitConv1x1 } from "./emit-conv.ts";
+import { foldPointwiseConvInput, type PointwiseConv } from "./pointwise-conv-input.ts";
 
 interface HeadMatch {
   form: "einsum" | "matmul";
@@ -129,14 +130,35 @@ function rewriteHead(ctx: RuleContext, m: HeadMatch): SiteReport {
     }
     b[i] = tail.scale[i] * shift + tail.bias[i];
   }
-  const removed = [...(bn ? [bn.node] : []), ...m.nodes, ...tail.nodes];
+  const xIn = bn ? bn.input : m.x;
+  const merged = mergeableEmbed(foldPointwiseConvInput(g, ctx.text.a, xIn, bn ? bn.node : m.nodes[0]), k, c);
   const hasBias = bn !== null || tail.folded.includes("bias");
+  const { weight, bias, inChannels } = merged ? composePointwise(w, b, k, c, merged) : { weight: w, bias: hasBias ? b : null, inChannels: c };
+  const removed = [...(merged ? [merged.node] : []), ...(bn ? [bn.node] : []), ...m.nodes, ...tail.nodes];
   const conv = emitConv1x1(g, {
-    x: bn ? bn.input : m.x, out: tail.out, dtype: t.value.dtype, weight: w, bias: hasBias ? b : null,
-    outChannels: k, inChannels: c, group: 1, name: `${nodeLabel(m.nodes[0])}/reparam_conv`, replaces: removed,
+    x: merged ? merged.input : xIn, out: tail.out, dtype: t.value.dtype, weight, bias,
+    outChannels: k, inChannels, group: 1, name: `${nodeLabel(m.nodes[0])}/reparam_conv`, replaces: removed,
   });
   return {
     ...base, status: "rewritten", k, channels: c, nodes: removed.map(nodeLabel), output: tail.out,
-    folded: [...tail.folded, ...(bn ? ["batchnorm"] : [])], replacement: [nodeLabel(conv)],
+    folded: [...tail.folded, ...(bn ? ["batchnorm"] : []), ...(merged ? ["embed conv"] : [])], replacement: [nodeLabel(conv)],
   };
+}
+
+// Merging pays when the merged Conv does fewer multiply-adds than the two it replaces.
+function mergeableEmbed(e: PointwiseConv | null, k: number, c: number): PointwiseConv | null {
+  if (!e || e.outChannels !== c) return null;
+  return k * e.inChannels <= c * e.inChannels + k * c ? e : null;
+}
+
+/** y = W.(We.x + be) + b  ==  (W.We).x + (W.be + b). */
+function composePointwise(w: Float64Array, b: Float64Array, k: number, c: number, e: PointwiseConv) {
+  const ci = e.inChannels;
+  const weight = new Float64Array(k * ci), bias = Float64Array.from(b);
+  for (let i = 0; i < k; i++) for (let d = 0; d < c; d++) {
+    const wd = w[i * c + d];
+    for (let j = 0; j < ci; j++) weight[i * ci + j] += wd * e.weight[d * ci + j];
+    if (e.bias) bias[i] += wd * e.bias[d];
+  }
+  return { weight, bias, inChannels: ci };
 }

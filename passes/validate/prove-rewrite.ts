@@ -14,7 +14,10 @@ import type { ConstTensor } from "../ir/tensor.ts";
 import { DEFAULT_TOLERANCE, validateModels, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
 
 export async function proveRewrite(inputPath: string, model: LoadedModel, originalInputs: ValueInfo[], result: ReparamResult, tol: Partial<Tolerance> = {}): Promise<ValidationReport> {
-  const isHalf = originalInputs.some((v) => v.type?.tensor_type?.elem_type === DT.FLOAT16);
+  // Half-precision models often take float32 images and Cast inside: the weights decide.
+  const half = new Set<number>([DT.FLOAT16, DT.BFLOAT16]);
+  const isHalf = originalInputs.some((v) => half.has(v.type?.tensor_type?.elem_type ?? 0)) ||
+    (model.proto.graph?.initializer ?? []).some((t) => half.has(t.data_type ?? 0));
   const tolerance = { ...DEFAULT_TOLERANCE[isHalf ? "float16" : "float32"], ...tol };
   const bound = new Map<string, ConstTensor>(result.bound ? [[result.bound.name, result.bound.value]] : []);
   const inputSet = (shapes: Map<string, number[]>): ValidationInput[] =>
