@@ -4,6 +4,7 @@
 import { ConstantFolder } from "../fold/fold-constants.ts";
 import { transpose } from "../fold/kernels.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
+import { textInputCandidates } from "../bind-text.ts";
 
 export interface TextFolders { a: ConstantFolder; b: ConstantFolder | null }
 
@@ -64,6 +65,10 @@ function explainNotConstant(f: ConstantFolder, name: string, first: string): str
   }
   if (inputs.size === 0) return `text operand is not constant: ${first}`;
   const list = [...inputs].map((i) => `'${i}'`).join(", ");
+  // A rank-2/3 float input is a text embedding waiting to be bound; anything else is image data.
+  if ([...inputs].every((i) => textInputCandidates(g).some((v) => v.name === i))) {
+    return `text operand is graph input ${list}: bind it with --text-embed FILE.npy`;
+  }
   return `text operand depends on the values of graph input ${list}` +
     (first.includes("depends on the values") ? "" : ` (e.g. a text update from image features; first non-foldable step: ${first})`);
 }
