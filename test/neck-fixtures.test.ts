@@ -6,7 +6,7 @@ import { reparamModel } from "../passes/pipeline.ts";
 import { encodeModel } from "../passes/io/codec.ts";
 import { readNpy } from "../passes/io/npy.ts";
 import { loadModel } from "../passes/io/model-io.ts";
-import type { Graph } from "../passes/io/onnx-types.ts";
+import { DT, type Graph } from "../passes/io/onnx-types.ts";
 import type { NeckLayout } from "../passes/rules/neck-emit.ts";
 import {
   createSession, einsumEquation, fixturePath, fixtureTextEmbed, headEinsums, headMatMuls, inputElemTypes, loadFixture,
@@ -57,6 +57,10 @@ describe.skipIf(cases.length === 0)("head + neck rewrite on exported fixtures", 
     if (f.expect.head.skipped === 0) expect([...headEinsums(g), ...headMatMuls(g)]).toEqual([]);
     expect((g.node ?? []).some((n) => n.op_type === "Einsum")).toBe(f.expect.neck.skipped + f.expect.head.skipped > 0);
     expect(outputSignature(g)).toEqual(outputsBefore);
+    // Weights come out in the model's own precision.
+    const weights = (g.initializer ?? []).filter((t) => /reparam_(weight|bias)/.test(t.name ?? ""));
+    const anyRewritten = f.expect.head.rewritable + f.expect.neck.rewritable > 0;
+    expect(new Set(weights.map((t) => t.data_type))).toEqual(new Set(anyRewritten ? [f.fp16 ? DT.FLOAT16 : DT.FLOAT] : []));
 
     const tol = f.fp16 ? TOL.fp16 : TOL.fp32;
     const [s0, s1] = [await createSession(original), await createSession(encodeModel(model.proto))];
