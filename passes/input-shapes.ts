@@ -1,6 +1,7 @@
 // Concrete shapes for graph inputs: declared dims where fixed, the user's
 // --input-shape where given, else defaults (batch 1, 640x640 for image-like inputs).
-// A second, different probe shape lets rules prove independence from symbolic dims.
+// A second, different probe shape lets rules prove independence from symbolic dims
+// (batch + 1; image H + 32, W + 64; any other symbolic dim + its axis index).
 import type { ValueInfo } from "./io/onnx-types.ts";
 import { toNumber } from "./ir/tensor.ts";
 import { ReparamError } from "./errors.ts";
@@ -41,7 +42,9 @@ export function probeShapes(inputs: readonly ValueInfo[], given: Map<string, num
     const shapeB = dims.map((d, i) => {
       if (typeof d === "number") return d;
       symbolic = true;
-      return i === 0 ? shapeA[i] + 1 : imageLike ? shapeA[i] + 32 : shapeA[i];
+      // Every symbolic dim moves, each by a different amount, so no two dims stay equal:
+      // a square probe cannot tell H from W (a reshape built with them swapped would pass).
+      return i === 0 ? shapeA[i] + 1 : imageLike ? shapeA[i] + 32 * (i - 1) : shapeA[i] + i;
     });
     a.set(name, shapeA);
     b.set(name, shapeB);

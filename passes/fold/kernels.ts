@@ -133,6 +133,15 @@ export function matmul(a: ConstTensor, b: ConstTensor): ConstTensor {
   return { dtype: a.dtype, dims, data: roundTo(a.dtype, data) };
 }
 
+/** Output dims of numpy matmul (batched, broadcasting, 1-D operands promoted and squeezed). */
+export function matmulDims(a: number[], b: number[]): number[] {
+  const ad = a.length === 1 ? [1, a[0]] : a, bd = b.length === 1 ? [b[0], 1] : b;
+  if (ad.length < 2 || bd.length < 2) throw new Error(`MatMul of [${a}] and [${b}]`);
+  if (ad[ad.length - 1] !== bd[bd.length - 2]) throw new Error(`MatMul inner dims of [${a}] and [${b}] differ`);
+  const batch = broadcastShape(ad.slice(0, -2), bd.slice(0, -2));
+  return [...batch, ...(a.length === 1 ? [] : [ad[ad.length - 2]]), ...(b.length === 1 ? [] : [bd[bd.length - 1]])];
+}
+
 export function concat(ts: ConstTensor[], axis: number): ConstTensor {
   const rank = ts[0].dims.length, ax = normAxis(axis, rank);
   const dims = [...ts[0].dims];

@@ -5,6 +5,7 @@ import type { Node } from "../io/onnx-types.ts";
 import { attr } from "../ir/graph.ts";
 import { toNumber } from "../ir/tensor.ts";
 import * as K from "./kernels.ts";
+import { parseEquation } from "../rules/einsum-equation.ts";
 import type { ConstantFolder } from "./fold-constants.ts";
 
 const SAME_SHAPE = new Set([
@@ -122,6 +123,26 @@ function shapeOfNode(f: ConstantFolder, n: Node, out: number): number[] {
       return [...xs.slice(0, ax), ...idx, ...xs.slice(ax + 1)];
     }
     case "Expand": return K.broadcastShape(x(), needConst(f, n.input![1]));
+    case "Einsum": {
+      const eq = parseEquation(new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array()));
+      if (typeof eq === "string" || eq.inputs.length !== n.input!.length) throw `shape of Einsum '${n.name}': ${typeof eq === "string" ? eq : "operand count"}`;
+      // Each letter's size over all operands (size 1 broadcasts, as onnxruntime does).
+      const size = new Map<string, number>();
+      eq.inputs.forEach((letters, i) => {
+        const s = need(f, n.input![i]);
+        if (s.length !== letters.length) throw `shape of Einsum '${n.name}': operand ${i} has rank ${s.length}, equation says ${letters.length}`;
+        letters.forEach((l, j) => {
+          const prev = size.get(l);
+          if (prev !== undefined && prev !== 1 && s[j] !== 1 && prev !== s[j]) throw `shape of Einsum '${n.name}': '${l}' is ${prev} and ${s[j]}`;
+          if (prev === undefined || prev === 1) size.set(l, s[j]);
+        });
+      });
+      return eq.output.map((l) => {
+        const d = size.get(l);
+        if (d === undefined) throw `shape of Einsum '${n.name}': output letter '${l}' is in no operand`;
+        return d;
+      });
+    }
     case "Slice": {
       const xs = x();
       const arg = (i: number, a: string) => (opt(n, i) ? needConst(f, n.input![i]) : ints(n, a));

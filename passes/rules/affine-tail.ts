@@ -16,7 +16,7 @@ function perChannel(data: Float64Array, dims: number[], k: number, rank: number)
   return Float64Array.from({ length: k }, (_, i) => data[full[1] === 1 ? 0 : i]);
 }
 
-export function foldAffineTail(g: GraphIR, folder: ConstantFolder, y: string, k: number, rank: number): AffineTail {
+export function foldAffineTail(g: GraphIR, folder: Pick<ConstantFolder, "fold">, y: string, k: number, rank: number): AffineTail {
   const scale = new Float64Array(k).fill(1), bias = new Float64Array(k);
   const nodes: Node[] = [], folded = new Set<string>();
   let out = y;
@@ -31,6 +31,8 @@ export function foldAffineTail(g: GraphIR, folder: ConstantFolder, y: string, k:
     // The result must keep the contraction's shape: a constant that broadcasts wider would change it.
     const op = n.op_type!;
     if (op === "Div" && side === 0) break; // c / y is not affine in y
+    // y / 0 and y * inf are Inf or NaN wherever y is, not (W / 0) . x: such a tail stays.
+    if (v.some((f) => !Number.isFinite(f) || (op === "Div" && f === 0))) break;
     for (let i = 0; i < k; i++) {
       if (op === "Mul") { scale[i] *= v[i]; bias[i] *= v[i]; }
       else if (op === "Div") { scale[i] /= v[i]; bias[i] /= v[i]; }

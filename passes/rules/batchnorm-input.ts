@@ -8,7 +8,7 @@ import { op } from "./site.ts";
 
 export interface BatchNormFold { node: Node; input: string; scale: Float64Array; shift: Float64Array }
 
-export function foldBatchNormInput(g: GraphIR, folder: ConstantFolder, x: string, site: Node): BatchNormFold | null {
+export function foldBatchNormInput(g: GraphIR, folder: Pick<ConstantFolder, "fold">, x: string, site: Node): BatchNormFold | null {
   const bn = op(g, x, "BatchNormalization");
   if (!bn || (bn.output ?? []).filter(Boolean).length !== 1 || Number(attr(bn, "training_mode")?.i ?? 0) !== 0) return null;
   if (g.isGraphOutput(x) || g.uses(x).some((u) => u !== site)) return null;

@@ -5,12 +5,12 @@
 import type { Node } from "../io/onnx-types.ts";
 import { attr } from "../ir/graph.ts";
 import { toNumber, type ConstTensor } from "../ir/tensor.ts";
-import { reshapeDims } from "../fold/kernels.ts";
+import { matmulDims, reshapeDims } from "../fold/kernels.ts";
 import { parseEquation } from "./einsum-equation.ts";
 import { foldText } from "./text-operand.ts";
 import { foldAffineTail } from "./affine-tail.ts";
 import { foldBatchNormInput } from "./batchnorm-input.ts";
-import { nodeLabel, op, soleUser, type Rule, type RuleContext, type SiteReport } from "./site.ts";
+import { fixedConstants, nodeLabel, onlyFeeds, op, shapeProof, soleUser, textBatchProblem, type Rule, type RuleContext, type SiteReport } from "./site.ts";
 import { emitConv1x1 } from "./emit-conv.ts";
 import { foldPointwiseConvInput, type PointwiseConv } from "./pointwise-conv-input.ts";
 
@@ -46,6 +46,7 @@ function matchEinsum(n: Node): HeadMatch | string | null {
   return {
     form: "einsum", x: n.input![xi], nodes: [n], y: n.output![0],
     text: (ctx) => foldText(ctx.text, n.input![1 - xi], tl, tl.length === 3 ? b : null, [k, c]),
+    check: (ctx) => textBatchProblem(ctx.text, n.input![1 - xi], tl.indexOf(b), n.input![xi]),
   };
 }
 
@@ -56,7 +57,8 @@ function matchMatMul(ctx: RuleContext, mm: Node): HeadMatch | null {
   const r2 = soleUser(g, mm.output![0]);
   const t2 = r2 && r2.op_type === "Reshape" ? soleUser(g, r2.output![0]) : null;
   if (!r1 || !t1 || perm(t1) !== "0,2,3,1" || !r2 || r2.op_type !== "Reshape" || !t2 || t2.op_type !== "Transpose" || perm(t2) !== "0,3,1,2") return null;
-  if (g.uses(t1.output![0]).length !== 1 || g.uses(r1.output![0]).length !== 1) return null;
+  // The rewrite removes t1 and r1: their outputs must feed nothing else, graph outputs included.
+  if (!onlyFeeds(g, t1.output![0], r1) || !onlyFeeds(g, r1.output![0], mm)) return null;
   const tName = mm.input![1];
   const x = t1.input![0];
   return {
@@ -66,28 +68,30 @@ function matchMatMul(ctx: RuleContext, mm: Node): HeadMatch | null {
       const letters = rank.ok && rank.value.dims.length === 3 ? ["b", "c", "k"] : ["c", "k"];
       return foldText(c.text, tName, letters, letters.length === 3 ? "b" : null, ["k", "c"]);
     },
-    check: (c, k, ch) => checkMatMulReshapes(c, x, r1, r2, k, ch),
+    check: (c, k, ch) => shapeProof(() => checkMatMulReshapes(c, x, r1, mm, r2, k, ch)),
   };
 }
 
 // Reshapes keep memory order, so the contraction is per-pixel exactly when the first
-// target ends in C and the second restores (B, H, W) in front of K.
-function checkMatMulReshapes(ctx: RuleContext, x: string, r1: Node, r2: Node, k: number, c: number): string | null {
+// target ends in C, the MatMul adds no batch (a text batch > 1 would broadcast), and the
+// second target restores (B, H, W) in front of K. Proven at both probe shapes, from the
+// image operand's actual shape: without it a constant (B, H', W', K) cannot be checked.
+function checkMatMulReshapes(ctx: RuleContext, x: string, r1: Node, mm: Node, r2: Node, k: number, c: number): string | null {
+  const allowzero = (r: Node) => Number(attr(r, "allowzero")?.i ?? 0) === 1;
   for (const folder of [ctx.text.a, ctx.text.b]) {
     if (!folder) continue;
-    const s1 = folder.fold(r1.input![1]), s2 = folder.fold(r2.input![1]);
+    const s1 = folder.fold(r1.input![1]), s2 = folder.fold(r2.input![1]), tv = folder.fold(mm.input![1]);
     if (!s1.ok || !s2.ok) return `reshape target is not computable: ${!s1.ok ? s1.reason : (s2 as { reason: string }).reason}`;
+    if (!tv.ok) return `text operand is not constant: ${tv.reason}`;
     const xs = folder.shape(x);
+    if (typeof xs === "string") return `cannot prove the reshapes: ${xs}`;
+    if (xs.length !== 4) return `image operand has rank ${xs.length}, expected 4`;
     const t1 = Array.from(s1.value.data), t2 = Array.from(s2.value.data);
-    if (typeof xs === "string") {
-      if (t1[t1.length - 1] !== c || t2.length !== 4 || t2[3] !== k || t2.includes(-1) || t2.includes(0)) return `cannot prove the reshapes (${xs})`;
-      continue;
-    }
     const [B, C, H, W] = xs;
     if (C !== c) return `image operand has ${C} channels, text has ${c}`;
-    const d1 = reshapeDims([B, H, W, C], t1, false);
+    const d1 = reshapeDims([B, H, W, C], t1, allowzero(r1));
     if (d1[d1.length - 1] !== c) return "first reshape does not keep channels last";
-    const d2 = reshapeDims([...d1.slice(0, -1), k], t2, false);
+    const d2 = reshapeDims(matmulDims(d1, tv.value.dims), t2, allowzero(r2));
     if (d2.join() !== [B, H, W, k].join()) return `second reshape gives [${d2}], not [${[B, H, W, k]}]`;
   }
   return null;
@@ -117,8 +121,9 @@ function rewriteHead(ctx: RuleContext, m: HeadMatch): SiteReport {
   const [k, c] = t.value.dims;
   const problem = m.check?.(ctx, k, c);
   if (problem) return { ...base, k, channels: c, reason: problem };
-  const tail = foldAffineTail(g, ctx.text.a, m.y, k, 4);
-  const bn = foldBatchNormInput(g, ctx.text.a, m.x, m.nodes[0]);
+  const constants = fixedConstants(ctx.text);
+  const tail = foldAffineTail(g, constants, m.y, k, 4);
+  const bn = foldBatchNormInput(g, constants, m.x, m.nodes[0]);
   // W[k, c] = scale[k] * T[k, c] * bnScale[c];  b[k] = scale[k] * sum_c T[k, c] * bnShift[c] + bias[k]
   const w = new Float64Array(k * c), b = new Float64Array(k);
   for (let i = 0; i < k; i++) {
@@ -131,7 +136,7 @@ function rewriteHead(ctx: RuleContext, m: HeadMatch): SiteReport {
     b[i] = tail.scale[i] * shift + tail.bias[i];
   }
   const xIn = bn ? bn.input : m.x;
-  const merged = mergeableEmbed(foldPointwiseConvInput(g, ctx.text.a, xIn, bn ? bn.node : m.nodes[0]), k, c);
+  const merged = mergeableEmbed(foldPointwiseConvInput(g, constants, xIn, bn ? bn.node : m.nodes[0]), k, c);
   const hasBias = bn !== null || tail.folded.includes("bias");
   const { weight, bias, inChannels } = merged ? composePointwise(w, b, k, c, merged) : { weight: w, bias: hasBias ? b : null, inChannels: c };
   const removed = [...(merged ? [merged.node] : []), ...(bn ? [bn.node] : []), ...m.nodes, ...tail.nodes];

@@ -7,10 +7,10 @@
 import type { Node } from "../io/onnx-types.ts";
 import { attr } from "../ir/graph.ts";
 import { toNumber, type ConstTensor } from "../ir/tensor.ts";
-import { reshapeDims, normAxis } from "../fold/kernels.ts";
+import { matmulDims, reshapeDims } from "../fold/kernels.ts";
 import { parseEquation } from "./einsum-equation.ts";
 import { foldText } from "./text-operand.ts";
-import { nodeLabel, op, soleUser, type Rule, type RuleContext, type SiteReport } from "./site.ts";
+import { fixedConstants, nodeLabel, onlyFeeds, op, shapeProof, soleUser, textBatchProblem, type Rule, type RuleContext, type SiteReport } from "./site.ts";
 import { emitNeck, type NeckLayout } from "./neck-emit.ts";
 
 interface NeckMatch {
@@ -31,8 +31,9 @@ const ints = (n: Node, name: string) => attr(n, name)?.ints?.map(toNumber);
 function maxAxis(ctx: RuleContext, n: Node, rank: number): number | null {
   if (Number(attr(n, "keepdims")?.i ?? 1) !== 0) return null;
   let axes = ints(n, "axes");
-  if (n.input![1]) { const f = ctx.text.a.fold(n.input![1]); axes = f.ok ? Array.from(f.value.data) : undefined; }
-  return axes && axes.length === 1 ? normAxis(axes[0], rank) : null;
+  if (n.input![1]) { const f = fixedConstants(ctx.text).fold(n.input![1]); axes = f.ok ? Array.from(f.value.data) : undefined; }
+  if (!axes || axes.length !== 1 || axes[0] < -rank || axes[0] >= rank) return null; // out of range: an invalid model, not a site
+  return axes[0] < 0 ? axes[0] + rank : axes[0];
 }
 
 function matchEinsum(ctx: RuleContext, n: Node): NeckMatch | null {
@@ -52,6 +53,7 @@ function matchEinsum(ctx: RuleContext, n: Node): NeckMatch | null {
   return {
     form: "einsum", x5: n.input![xi], reshape5, nodes: [n, max], max,
     guide: (cx) => foldText(cx.text, n.input![1 - xi], gl, gl.includes(b) ? b : null, [nl, m, c]),
+    check: (cx) => textBatchProblem(cx.text, n.input![1 - xi], gl.indexOf(b), n.input![xi]),
   };
 }
 
@@ -63,7 +65,8 @@ function matchMatMul(ctx: RuleContext, mm: Node): NeckMatch | null {
   const r2 = soleUser(g, mm.output![0]);
   const max = r2 && r2.op_type === "Reshape" ? soleUser(g, r2.output![0]) : null;
   if (!r1 || !t1 || !reshape5 || ints(t1, "perm")?.join() !== "0,1,3,4,2" || !r2 || !max || max.op_type !== "ReduceMax") return null;
-  if (maxAxis(ctx, max, 5) !== 4 || g.uses(t1.output![0]).length !== 1 || g.uses(r1.output![0]).length !== 1) return null;
+  // The rewrite removes t1 and r1: their outputs must feed nothing else, graph outputs included.
+  if (maxAxis(ctx, max, 5) !== 4 || !onlyFeeds(g, t1.output![0], r1) || !onlyFeeds(g, r1.output![0], mm)) return null;
   const gName = mm.input![1];
   return {
     form: "matmul", x5: t1.input![0], reshape5, nodes: [t1, r1, mm, r2, max], max,
@@ -72,24 +75,31 @@ function matchMatMul(ctx: RuleContext, mm: Node): NeckMatch | null {
       const letters = f.ok && f.value.dims.length === 3 ? ["m", "c", "n"] : ["b", "m", "c", "n"];
       return foldText(cx.text, gName, letters, letters.includes("b") ? "b" : null, ["n", "m", "c"]);
     },
-    check: (cx, k, mh, c) => {
+    check: (cx, k, mh, c) => shapeProof(() => {
+      const allowzero = (r: Node) => Number(attr(r, "allowzero")?.i ?? 0) === 1;
       for (const folder of [cx.text.a, cx.text.b]) {
         if (!folder) continue;
         const s5 = folder.shape(t1.input![0]);
-        const a = folder.fold(r1.input![1]), b = folder.fold(r2.input![1]);
+        const a = folder.fold(r1.input![1]), b = folder.fold(r2.input![1]), gv = folder.fold(gName);
         if (typeof s5 === "string" || !a.ok || !b.ok) return `cannot prove the reshapes: ${typeof s5 === "string" ? s5 : !a.ok ? a.reason : (b as { reason: string }).reason}`;
+        if (!gv.ok) return `guide is not constant: ${gv.reason}`;
         const [B, , , H, W] = s5;
-        const d1 = reshapeDims([B, mh, H, W, c], Array.from(a.value.data), false);
+        const d1 = reshapeDims([B, mh, H, W, c], Array.from(a.value.data), allowzero(r1));
         if (d1.join() !== [B, mh, H * W, c].join()) return `first reshape gives [${d1}], not [B, M, HW, c]`;
-        const d2 = reshapeDims([B, mh, H * W, k], Array.from(b.value.data), false);
+        // A guide batch other than 1 or B would broadcast the MatMul to a larger batch.
+        const p = matmulDims(d1, gv.value.dims);
+        if (p.join() !== [B, mh, H * W, k].join()) return `MatMul gives [${p}], not [B, M, HW, K]`;
+        const d2 = reshapeDims(p, Array.from(b.value.data), allowzero(r2));
         if (d2.join() !== [B, mh, H, W, k].join()) return `second reshape gives [${d2}], not [B, M, H, W, K]`;
       }
       return null;
-    },
+    }),
   };
 }
 
-// The 5-D view must split channels as (M, c) in that order: x5[b,m,j] = X[b, m*c + j].
+// The 5-D view must split channels as (M, c) in that order: x5[b,m,j] = X[b, m*c + j],
+// and keep (B, H, W): a constant target (B, M, c, H', W') with H'W' = HW cannot be
+// checked without the block input's shape, so an unknown shape is a refusal.
 function checkSplit(ctx: RuleContext, reshape5: Node, m: number, c: number): string | null {
   const X = reshape5.input![0];
   for (const folder of [ctx.text.a, ctx.text.b]) {
@@ -97,11 +107,13 @@ function checkSplit(ctx: RuleContext, reshape5: Node, m: number, c: number): str
     const xs = folder.shape(X), t = folder.fold(reshape5.input![1]);
     if (!t.ok) return `cannot prove the head split: ${t.reason}`;
     const target = Array.from(t.value.data);
-    if (typeof xs === "string") {
-      if (target.length !== 5 || target[1] !== m || target[2] !== c) return `cannot prove the head split (${xs})`;
-      continue;
+    if (typeof xs === "string") return `cannot prove the head split: ${xs}`;
+    let d: number[];
+    try {
+      d = reshapeDims(xs, target, Number(attr(reshape5, "allowzero")?.i ?? 0) === 1);
+    } catch (e) {
+      return `cannot prove the head split: ${(e as Error).message}`;
     }
-    const d = reshapeDims(xs, target, Number(attr(reshape5, "allowzero")?.i ?? 0) === 1);
     if (xs.length !== 4 || xs[1] !== m * c || d.join() !== [xs[0], m, c, xs[2], xs[3]].join()) return `block input [${xs}] is not split as (B, ${m}, ${c}, H, W)`;
   }
   return null;
@@ -111,7 +123,7 @@ function checkSplit(ctx: RuleContext, reshape5: Node, m: number, c: number): str
 function positiveScale(ctx: RuleContext, after: string): { node: Node; factor: number } | null {
   const n = soleUser(ctx.graph, after);
   if (!n || n.domain || (n.op_type !== "Div" && n.op_type !== "Mul") || n.input![0] !== after) return null;
-  const f = ctx.text.a.fold(n.input![1]);
+  const f = fixedConstants(ctx.text).fold(n.input![1]);
   if (!f.ok || f.value.data.length !== 1 || !(f.value.data[0] > 0) || !Number.isFinite(f.value.data[0])) return null;
   if (f.value.dims.length > 4) return null;
   return { node: n, factor: n.op_type === "Div" ? 1 / f.value.data[0] : f.value.data[0] };

@@ -12,7 +12,7 @@ export interface PointwiseConv { node: Node; input: string; weight: Float64Array
 
 const allEqual = (n: Node, name: string, v: number) => (attr(n, name)?.ints ?? []).every((x) => toNumber(x) === v);
 
-export function foldPointwiseConvInput(g: GraphIR, folder: ConstantFolder, x: string, consumer: Node): PointwiseConv | null {
+export function foldPointwiseConvInput(g: GraphIR, folder: Pick<ConstantFolder, "fold">, x: string, consumer: Node): PointwiseConv | null {
   const conv = op(g, x, "Conv");
   if (!conv || g.isGraphOutput(x) || g.uses(x).some((u) => u !== consumer)) return null;
   if (!allEqual(conv, "strides", 1) || !allEqual(conv, "pads", 0) || !allEqual(conv, "dilations", 1)) return null;

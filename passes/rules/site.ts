@@ -2,6 +2,7 @@
 import type { Node } from "../io/onnx-types.ts";
 import type { GraphIR } from "../ir/graph.ts";
 import type { TextFolders } from "./text-operand.ts";
+import type { ConstantFolder, Folded } from "../fold/fold-constants.ts";
 import type { NeckLayout } from "./neck-emit.ts";
 
 export type SiteKind = "head" | "neck";
@@ -51,4 +52,55 @@ export function soleUser(g: GraphIR, value: string): Node | null {
 export function op(g: GraphIR, value: string, type: string): Node | null {
   const p = g.producer(value);
   return p && p.op_type === type && !p.domain ? p : null;
+}
+
+/** `value` is read by `reader` alone and is not a graph output (so removing both is safe). */
+export const onlyFeeds = (g: GraphIR, value: string, reader: Node): boolean =>
+  !g.isGraphOutput(value) && g.uses(value).length === 1 && g.uses(value)[0] === reader;
+
+/**
+ * Folds values that go into the weights (scales, biases, BatchNorm and Conv parameters,
+ * reduce axes). Under two probe shapes they must come out identical: a value computed
+ * from a dynamic dim (Shape -> Gather -> Cast) is not a constant, whatever probe A says.
+ */
+export function fixedConstants(t: TextFolders): Pick<ConstantFolder, "fold"> {
+  return {
+    fold(name: string): Folded {
+      const a = t.a.fold(name);
+      if (!a.ok || !t.b) return a;
+      const b = t.b.fold(name);
+      if (!b.ok) return { ok: false, reason: `${b.reason} (at the second probe shape)` };
+      const same = a.value.dims.join() === b.value.dims.join() && a.value.data.every((v, i) => Object.is(v, b.value.data[i]));
+      return same ? a : { ok: false, reason: `'${name}' changes with the input shapes` };
+    },
+  };
+}
+
+/**
+ * A batch axis on the text (or guide) broadcasts against the image batch: a text batch of
+ * 2 against an image batch of 1 makes the original's output batch 2, which one Conv
+ * cannot reproduce. A text batch other than 1 must equal the image batch at every probe.
+ */
+export function textBatchProblem(t: TextFolders, text: string, batchAxis: number, x: string): string | null {
+  if (batchAxis < 0) return null;
+  for (const f of [t.a, t.b]) {
+    if (!f) continue;
+    const tv = f.fold(text);
+    if (!tv.ok) return `text operand is not constant: ${tv.reason}`;
+    const tb = tv.value.dims[batchAxis];
+    if (tb === 1) continue;
+    const xs = f.shape(x);
+    if (typeof xs === "string") return `text has batch ${tb} and the image batch cannot be proven equal (${xs})`;
+    if (xs[0] !== tb) return `text batch ${tb} differs from image batch ${xs[0]}: the contraction would broadcast to batch ${Math.max(tb, xs[0])}`;
+  }
+  return null;
+}
+
+/** Runs a shape computation; a reshape or broadcast that cannot happen is a reason, not a crash. */
+export function shapeProof(f: () => string | null): string | null {
+  try {
+    return f();
+  } catch (e) {
+    return `cannot prove the reshapes: ${(e as Error)?.message ?? String(e)}`;
+  }
 }
