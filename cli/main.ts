@@ -46,7 +46,7 @@ async function runReparam(argv: Record<string, unknown>, input: string, output: 
     force: argv.force as boolean, tolerance: tol, report: argv.report as string | undefined,
     externalData: argv["external-data"] as string | undefined,
   });
-  if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, validation: r.validation }, null, 2) + "\n");
+  if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, unmatched: r.unmatched, validation: r.validation }, null, 2) + "\n");
   else printSummary(r);
   if (r.exitCode !== EXIT.OK) process.stderr.write(`onnx-reparam: ${r.message}\n`);
   process.exit(r.exitCode);
@@ -59,7 +59,7 @@ function runInspect(argv: Record<string, unknown>): never {
     textEmbed: embedPath ? { value: readNpy(embedPath), source: embedPath } : undefined,
     textInput: argv["text-input"] as string | undefined, inputShapes: parseInputShapes(argv["input-shape"] as string[]),
   });
-  printSites(r.sites);
+  printSites(r.sites, r.unmatched);
   process.exit(r.sites.some((s) => s.status === "rewritten") ? EXIT.OK : EXIT.NOTHING_TO_DO);
 }
 

@@ -4,18 +4,19 @@ import type { SiteReport } from "../passes/rules/site.ts";
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
 
-export function printSites(sites: SiteReport[]): void {
+export function printSites(sites: SiteReport[], unmatched: Array<{ node: string; reason: string }> = []): void {
   const out = process.stdout;
   out.write(`sites (${sites.length}):\n`);
   for (const s of sites) {
     const what = s.status === "rewritten" ? `-> ${s.replacement?.join(", ")}${s.folded?.length ? ` (folded ${s.folded.join(", ")})` : ""}` : `skipped: ${s.reason}`;
     out.write(`  ${s.kind.padEnd(4)} ${s.form.padEnd(6)} K=${String(s.k ?? "?").padEnd(5)} ${s.output}  ${what}\n`);
   }
+  for (const u of unmatched) out.write(`  note: ${u.node}: ${u.reason}\n`);
 }
 
 export function printSummary(r: ReparamFileResult): void {
   const out = process.stdout;
-  printSites(r.sites);
+  printSites(r.sites, r.unmatched);
   if (r.validation) {
     const v = r.validation;
     const shapes = v.runs.map((r) => r.inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(" ")).join("; ");

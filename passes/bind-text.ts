@@ -12,7 +12,7 @@ const elemType = (v: ValueInfo) => v.type?.tensor_type?.elem_type ?? 0;
 
 /** Inputs that could hold a text embedding: float tensors of rank 2 or 3. */
 export function textInputCandidates(g: GraphIR): ValueInfo[] {
-  return g.inputs.filter((v) => !g.initializer(v.name ?? "") && [DT.FLOAT, DT.FLOAT16].includes(elemType(v) as 1 | 10) && [2, 3].includes(declaredDims(v)?.length ?? 0));
+  return g.inputs.filter((v) => [DT.FLOAT, DT.FLOAT16].includes(elemType(v) as 1 | 10) && [2, 3].includes(declaredDims(v)?.length ?? 0));
 }
 
 export interface BoundText { name: string; value: ConstTensor }

@@ -10,7 +10,8 @@ import { probeShapes, type ProbeShapes } from "./input-shapes.ts";
 import { bindText, type BoundText } from "./bind-text.ts";
 import { headContrast } from "./rules/head-contrast.ts";
 import { neckMaxSigmoid } from "./rules/neck-max-sigmoid.ts";
-import type { Rule, SiteReport } from "./rules/site.ts";
+import { nodeLabel, type Rule, type SiteReport } from "./rules/site.ts";
+import { attr } from "./ir/graph.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
 import { toNumber } from "./ir/tensor.ts";
 
@@ -26,6 +27,8 @@ export interface ReparamOptions {
 
 export interface ReparamResult {
   sites: SiteReport[];
+  /** Einsum nodes left in the graph that no rule reported as a site. */
+  unmatched: Array<{ node: string; reason: string }>;
   bound: BoundText | null;
   probe: ProbeShapes;
   removed: { nodes: number; initializers: number };
@@ -49,8 +52,14 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
     sites.push(...rule.run({ graph: g, text, neckForm: opts.neckForm ?? "conv", opset: defaultOpset(model) }));
   }
   if (sites.some((s) => s.status === "rewritten") || bound) g.finish();
+  // An Einsum no rule claimed is still worth a line: it may be a site in a form not covered yet.
+  const claimed = new Set(sites.map((s) => s.contraction));
+  const unmatched = g.nodes.filter((n) => n.op_type === "Einsum" && !n.domain && !claimed.has(nodeLabel(n))).map((n) => ({
+    node: nodeLabel(n),
+    reason: `Einsum '${new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array())}' is neither a head contrast (bchw,bkc->bkhw) nor a neck max-sigmoid contraction (bmchw,bnmc->bmhwn, then a max over n) in a form the rules prove`,
+  }));
   return {
-    sites, bound, probe,
+    sites, unmatched, bound, probe,
     removed: { nodes: before.nodes - g.nodes.length, initializers: before.initializers - g.proto.initializer!.length },
   };
 }

@@ -35,6 +35,7 @@ export interface ReparamFileResult {
   exitCode: number;
   message: string;
   sites: SiteReport[];
+  unmatched: Array<{ node: string; reason: string }>;
   validation: ValidationReport | null;
   written: boolean;
 }
@@ -55,10 +56,10 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm };
   const result = reparamModel(model, opts);
   const rewritten = result.sites.filter((s) => s.status === "rewritten").length;
-  const finish = (r: Omit<ReparamFileResult, "sites">): ReparamFileResult => {
-    const full = { ...r, sites: result.sites };
+  const finish = (r: Omit<ReparamFileResult, "sites" | "unmatched">): ReparamFileResult => {
+    const full = { ...r, sites: result.sites, unmatched: result.unmatched };
     if (o.report) {
-      const json = JSON.stringify({ input: o.input, output: r.written ? o.output : null, exitCode: r.exitCode, sites: result.sites, removed: result.removed, boundTextInput: result.bound?.name ?? null, validation: r.validation }, null, 2);
+      const json = JSON.stringify({ input: o.input, output: r.written ? o.output : null, exitCode: r.exitCode, sites: result.sites, unmatched: result.unmatched, removed: result.removed, boundTextInput: result.bound?.name ?? null, validation: r.validation }, null, 2);
       try {
         mkdirSync(dirname(resolve(o.report)), { recursive: true }); // as saveModel does for the output
         atomicWrite(o.report, (fd) => writeFileSync(fd, json + "\n"));

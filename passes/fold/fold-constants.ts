@@ -55,6 +55,8 @@ export class ConstantFolder {
   private compute(name: string): Folded {
     const bound = this.opts.bindings?.get(name);
     if (bound) return { ok: true, value: bound };
+    // As in onnxruntime, an initializer that is also a graph input is a default, not a constant.
+    if (this.graph.isOverridable(name)) return fail(`'${name}' is an initializer that is also a graph input (a caller may override it): bind it with --text-embed/--text-input, or re-export with keep_initializers_as_inputs=False`);
     const c = this.graph.constant(name);
     if (c) return { ok: true, value: c };
     if (this.graph.isGraphInput(name)) return fail(`depends on the values of graph input '${name}'`);

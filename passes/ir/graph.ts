@@ -47,6 +47,8 @@ export class GraphIR {
   initializer(value: string): Tensor | undefined { return this.initializers.get(value); }
   isGraphOutput(value: string): boolean { return this.outputs.some((o) => o.name === value); }
   isGraphInput(value: string): boolean { return this.inputs.some((i) => i.name === value) && !this.initializers.has(value); }
+  /** An initializer that is also a graph input: only a default, a caller may feed another value. */
+  isOverridable(value: string): boolean { return this.initializers.has(value) && this.inputs.some((i) => i.name === value); }
   valueInfo(value: string): ValueInfo | undefined {
     return [...this.inputs, ...this.outputs, ...(this.proto.value_info ?? [])].find((v) => v.name === value);
   }
@@ -105,7 +107,9 @@ export class GraphIR {
   /** Turns a graph input into an initializer of the same name holding `value`. */
   bindInput(name: string, value: ConstTensor): void {
     this.proto.input = (this.proto.input ?? []).filter((i) => i.name !== name);
-    this.proto.initializer!.push(toTensorProto(name, value));
+    // An overridable initializer of that name gives way to the bound value.
+    this.proto.initializer = this.proto.initializer!.filter((t) => t.name !== name);
+    this.proto.initializer.push(toTensorProto(name, value));
     this.edited = true;
     this.reindex();
   }

@@ -115,7 +115,8 @@ export const headContrast: Rule = {
 
 function rewriteHead(ctx: RuleContext, m: HeadMatch): SiteReport {
   const g = ctx.graph;
-  const base: SiteReport = { kind: "head", status: "skipped", form: m.form, nodes: [], output: m.y };
+  const contraction = nodeLabel(m.nodes.find((n) => n.op_type === "Einsum" || n.op_type === "MatMul")!);
+  const base: SiteReport = { kind: "head", status: "skipped", form: m.form, nodes: [], output: m.y, contraction };
   const t = m.text(ctx);
   if ("reason" in t) return { ...base, reason: t.reason };
   const [k, c] = t.value.dims;

@@ -61,7 +61,10 @@ export function emitNeck(g: GraphIR, s: NeckSpec): Node[] {
       const wName = g.addInitializer(`${s.name}/reparam_weight_h${m}`, { dtype: s.dtype, dims: [K, c, 1, 1], data: w });
       const xs = v(`slice_h${m}`), y = v(`conv_h${m}`), r = v(`max_h${m}`);
       nodes.push(
-        node("Slice", [s.x4, i64(`start_h${m}`, [m * c]), i64(`end_h${m}`, [(m + 1) * c]), i64(`axis_h${m}`, [1])], [xs]),
+        // Slice took starts/ends/axes as attributes before opset 10.
+        s.opset >= 10
+          ? node("Slice", [s.x4, i64(`start_h${m}`, [m * c]), i64(`end_h${m}`, [(m + 1) * c]), i64(`axis_h${m}`, [1])], [xs])
+          : node("Slice", [s.x4], [xs], [ints("starts", [m * c]), ints("ends", [(m + 1) * c]), ints("axes", [1])]),
         node("Conv", [xs, wName], [y], [ints("kernel_shape", [1, 1])]),
         reduceMax(y, 1, 1, r),
       );

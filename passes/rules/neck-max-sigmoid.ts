@@ -143,7 +143,8 @@ export const neckMaxSigmoid: Rule = {
 };
 
 function rewriteNeck(ctx: RuleContext, m: NeckMatch): SiteReport {
-  const base: SiteReport = { kind: "neck", status: "skipped", form: m.form, nodes: [], output: m.max.output![0] };
+  const contraction = nodeLabel(m.nodes.find((n) => n.op_type === "Einsum" || n.op_type === "MatMul")!);
+  const base: SiteReport = { kind: "neck", status: "skipped", form: m.form, nodes: [], output: m.max.output![0], contraction };
   const gv = m.guide(ctx);
   if ("reason" in gv) return { ...base, reason: gv.reason };
   const [k, heads, c] = gv.value.dims;

@@ -19,6 +19,8 @@ export interface SiteReport {
   channels?: number;
   /** Value the site computes (kept by the rewrite). */
   output: string;
+  /** The contraction node (Einsum or MatMul) the site was found at. */
+  contraction: string;
   /** What was folded into the Conv weights: scale, bias, batchnorm, 1/sqrt(c). */
   folded?: string[];
   /** The nodes that replaced it. */

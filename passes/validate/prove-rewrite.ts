@@ -6,12 +6,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeModel } from "../io/codec.ts";
-import { hasExternalData, saveModel, type LoadedModel } from "../io/model-io.ts";
+import { hasExternalData, loadModel, saveModel, type LoadedModel } from "../io/model-io.ts";
+import { toTensorProto } from "../ir/tensor.ts";
+import { ReparamError } from "../errors.ts";
 import { DT, type ValueInfo } from "../io/onnx-types.ts";
 import { declaredDims } from "../input-shapes.ts";
 import type { ReparamResult } from "../pipeline.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
-import { DEFAULT_TOLERANCE, validateModels, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
+import { DEFAULT_TOLERANCE, validateModels, type ModelSource, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
 
 export async function proveRewrite(inputPath: string, model: LoadedModel, originalInputs: ValueInfo[], result: ReparamResult, tol: Partial<Tolerance> = {}): Promise<ValidationReport> {
   // Half-precision models often take float32 images and Cast inside: the weights decide.
@@ -20,21 +22,41 @@ export async function proveRewrite(inputPath: string, model: LoadedModel, origin
     (model.proto.graph?.initializer ?? []).some((t) => half.has(t.data_type ?? 0));
   const tolerance = { ...DEFAULT_TOLERANCE[isHalf ? "float16" : "float32"], ...tol };
   const bound = new Map<string, ConstTensor>(result.bound ? [[result.bound.name, result.bound.value]] : []);
+  const initialized = new Set((model.proto.graph?.initializer ?? []).map((t) => t.name ?? ""));
+  for (const name of bound.keys()) initialized.delete(name);
   const inputSet = (shapes: Map<string, number[]>): ValidationInput[] =>
-    originalInputs.filter((v) => declaredDims(v)).map((v) => ({
+    // Inputs with an initializer keep their default, as a caller who does not feed them gets.
+    originalInputs.filter((v) => declaredDims(v) && !initialized.has(v.name ?? "")).map((v) => ({
       name: v.name!, dtype: v.type!.tensor_type!.elem_type!,
       shape: bound.get(v.name!)?.dims ?? shapes.get(v.name!)!,
     }));
   const sets = [inputSet(result.probe.a), ...(result.probe.b ? [inputSet(result.probe.b)] : [])];
+  const original = originalWithBoundDefaults(inputPath, bound);
   if (!hasExternalData(model.proto)) {
-    return validateModels({ path: inputPath }, { bytes: encodeModel(model.proto) }, sets, { bound, tolerance });
+    return validateModels(original, { bytes: encodeModel(model.proto) }, sets, { bound, tolerance });
   }
   const dir = mkdtempSync(join(tmpdir(), "onnx-reparam-"));
   try {
     const path = join(dir, "rewritten.onnx");
     saveModel(model, path);
-    return await validateModels({ path: inputPath }, { path }, sets, { bound, tolerance });
+    return await validateModels(original, { path }, sets, { bound, tolerance });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// onnxruntime-node cannot feed an initializer that is also a graph input (it is not among
+// the session's inputs), so a bound one becomes the original's default instead.
+function originalWithBoundDefaults(inputPath: string, bound: Map<string, ConstTensor>): ModelSource {
+  if (bound.size === 0) return { path: inputPath };
+  const original = loadModel(inputPath);
+  const inits = original.proto.graph?.initializer ?? [];
+  let patched = false;
+  for (const [name, value] of bound) {
+    const i = inits.findIndex((t) => t.name === name);
+    if (i >= 0) { inits[i] = toTensorProto(name, value); patched = true; }
+  }
+  if (!patched) return { path: inputPath };
+  if (hasExternalData(original.proto)) throw new ReparamError(`${inputPath}: cannot validate a bound initializer input in a model with external data; use --no-validate`);
+  return { bytes: encodeModel(original.proto) };
 }

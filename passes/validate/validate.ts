@@ -91,8 +91,8 @@ export async function validateModels(original: ModelSource, rewritten: ModelSour
     const runs: ValidationRun[] = [];
     for (const inputs of inputSets) {
       const feeds = makeFeeds(inputs, seed, bound);
-      const out0 = await s0.run(feeds);
-      const out1 = await s1.run(Object.fromEntries(s1.inputNames.map((n) => [n, feeds[n]])));
+      const out0 = await s0.run(Object.fromEntries(s0.inputNames.filter((n) => feeds[n]).map((n) => [n, feeds[n]])));
+      const out1 = await s1.run(Object.fromEntries(s1.inputNames.filter((n) => feeds[n]).map((n) => [n, feeds[n]])));
       const outputs = s0.outputNames.map((name) => {
         const a = out0[name], b = out1[name];
         // A missing output or a changed shape cannot pass: compare against nothing.
