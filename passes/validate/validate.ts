@@ -6,6 +6,7 @@ import { DT } from "../io/onnx-types.ts";
 import { f16ToF32Array, f32ToF16Array } from "../io/half.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { compareOutput, type OutputComparison } from "./compare.ts";
+import { EXIT, ReparamError } from "../errors.ts";
 
 export interface Tolerance { atol: number; rtol: number }
 /** float32 models: the fixtures' worst minPassingAtol is far below this (see README). */
@@ -66,9 +67,24 @@ function fromOrt(t: ort.Tensor): ArrayLike<number> {
   return t.data as ArrayLike<number>;
 }
 
-async function session(src: ModelSource): Promise<ort.InferenceSession> {
+// The original failing in onnxruntime is the user's problem (custom ops, wrong --input-shape):
+// exit 2. The rewritten one failing where the original ran is a failed proof: exit 1.
+const ortFailure = (which: "original" | "rewritten", what: string, e: unknown) => new ReparamError(
+  `onnxruntime cannot ${what} the ${which} model: ${String((e as Error)?.message ?? e).split("\n")[0]}` +
+    (which === "original" ? " (validation needs it; --no-validate skips it)" : ""),
+  which === "original" ? EXIT.USAGE : EXIT.VALIDATION_FAILED);
+
+async function session(src: ModelSource, which: "original" | "rewritten"): Promise<ort.InferenceSession> {
   const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "basic", intraOpNumThreads: 2, logSeverityLevel: 3 };
-  return src.path ? ort.InferenceSession.create(src.path, opts) : ort.InferenceSession.create(src.bytes!, opts);
+  try {
+    return await (src.path ? ort.InferenceSession.create(src.path, opts) : ort.InferenceSession.create(src.bytes!, opts));
+  } catch (e) { throw ortFailure(which, "load", e); }
+}
+
+async function runSession(s: ort.InferenceSession, feeds: Record<string, ort.Tensor>, which: "original" | "rewritten") {
+  try {
+    return await s.run(Object.fromEntries(s.inputNames.filter((n) => feeds[n]).map((n) => [n, feeds[n]])));
+  } catch (e) { throw ortFailure(which, "run", e); }
 }
 
 export function makeFeeds(inputs: ValidationInput[], seed: number, bound: Map<string, ConstTensor>): Record<string, ort.Tensor> {
@@ -86,13 +102,14 @@ export async function validateModels(original: ModelSource, rewritten: ModelSour
   const seed = opts.seed ?? 0;
   const bound = opts.bound ?? new Map();
   const { atol, rtol } = opts.tolerance;
-  const [s0, s1] = [await session(original), await session(rewritten)];
+  const s0 = await session(original, "original");
+  const s1 = await session(rewritten, "rewritten").catch(async (e) => { await s0.release(); throw e; });
   try {
     const runs: ValidationRun[] = [];
     for (const inputs of inputSets) {
       const feeds = makeFeeds(inputs, seed, bound);
-      const out0 = await s0.run(Object.fromEntries(s0.inputNames.filter((n) => feeds[n]).map((n) => [n, feeds[n]])));
-      const out1 = await s1.run(Object.fromEntries(s1.inputNames.filter((n) => feeds[n]).map((n) => [n, feeds[n]])));
+      const out0 = await runSession(s0, feeds, "original");
+      const out1 = await runSession(s1, feeds, "rewritten");
       const outputs = s0.outputNames.map((name) => {
         const a = out0[name], b = out1[name];
         // A missing output or a changed shape cannot pass: compare against nothing.
