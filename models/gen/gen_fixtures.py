@@ -4,7 +4,7 @@
 Run under BOTH interpreters (each generates only the fixtures its torch can):
   /usr/bin/python3 models/gen/gen_fixtures.py            # Debian torch 1.13 (TorchScript op12/op17)
   /work/venv/bin/python models/gen/gen_fixtures.py       # torch 2.x (TorchScript op18-20, dynamo)
-Options: --only NAME[,NAME...]   --list
+Options: --only NAME[,NAME...]   --list   --group tiny|upstream|ultralytics (model family)
 Outputs go to models/fixtures/ (manifest.json is read-modify-written by fixture name).
 """
 import argparse
@@ -19,6 +19,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from yw_tiny import TinyYoloWorld, HalfWrapper  # noqa: E402
+from yw_upstream import UpstreamYoloWorldV2, UltralyticsWorldV2  # noqa: E402
 
 FIX = os.path.normpath(os.path.join(HERE, '..', 'fixtures'))
 TORCH_MAJOR = int(torch.__version__.split('.')[0])
@@ -28,7 +29,7 @@ D = 512
 N_NECK = 4
 N_HEAD = 3
 
-BASE = dict(k=80, d=D, head='bn', head_einsum=True, neck_einsum=True, neck=True,
+BASE = dict(model='tiny', k=80, d=D, head='bn', head_einsum=True, neck_einsum=True, neck=True,
             text='buffer', out='raw', imgpool=None)
 
 
@@ -36,12 +37,18 @@ def fx(name, torch_major, exporter, opset, cfg=None, dynamic=False, sizes=((1, 1
        expect=None, notes='', fp16=False):
     c = dict(BASE)
     c.update(cfg or {})
+    if 'use_einsum' in c:
+        c['head_einsum'] = c['neck_einsum'] = c['use_einsum']
     return dict(name=name, torch_major=torch_major, exporter=exporter, opset=opset, cfg=c,
                 dynamic=dynamic, sizes=[tuple(s) for s in sizes], expect=expect, notes=notes,
                 fp16=fp16)
 
 
 DYN2 = ((2, 160, 160), (1, 128, 128))
+DYN_S = ((2, 96, 96), (1, 64, 64))
+STAT_S = ((1, 128, 128),)
+UPV2 = dict(model='upstream', out='raw', text='repeat', head='bn')
+ULTRA = dict(model='ultralytics', out='ultra', text='expand', head='bn')
 EXPAND = dict(text='expand')
 MM = dict(head_einsum=False, neck_einsum=False)
 HEADONLY = dict(neck=False)
@@ -115,6 +122,43 @@ FIXTURES = [
     fx('full-bn-einsum-op18-fp16-static', 2, 'torchscript', 18, {}, fp16=True,
        notes='fp16 model (model.half()) with float32 I/O (Cast at input/outputs); torch 2.x '
              'TorchScript op18. Refs computed in torch fp16 on CPU -> compare with atol ~1e-2.'),
+    # ---------------- real-architecture fixtures (yw_upstream.py) ----------------
+    # (A) AILab-CVC/YOLO-World v2 (mmyolo) exported like deploy/export_onnx.py: TorchScript,
+    #     text_feats.repeat(batch, 1, 1) baked from a plain tensor attribute.
+    fx('upstream-v2-einsum-op12-static', 1, 'torchscript', 12, dict(UPV2, use_einsum=True), sizes=STAT_S,
+       notes='Upstream YOLO-World v2 architecture (yw_upstream.UpstreamYoloWorldV2): CSPDarknet '
+             'backbone (C2f split/concat, SPPF maxpool), YOLOWorldPAFPN with 4 '
+             'MaxSigmoidCSPLayerWithTwoConv (with_scale=False, no embed_conv), YOLOWorldHeadModule '
+             '+ BNContrastiveHead, DFL softmax.matmul(proj); text = text_feats.repeat(B,1,1). '
+             'Outputs: head-module eval outputs per level cls0..2 (B,K,H,W), box0..2 (B,4,H,W).'),
+    fx('upstream-v2-matmul-op12-static', 1, 'torchscript', 12, dict(UPV2, use_einsum=False), sizes=STAT_S,
+       notes='As upstream-v2-einsum-op12-static with use_einsum=False (matmul branch in '
+             'MaxSigmoidAttnBlock and BNContrastiveHead).'),
+    fx('upstream-v2-matmul-op11-static', 1, 'torchscript', 11,
+       dict(UPV2, use_einsum=False, out='deploy'), sizes=STAT_S,
+       notes='deploy/export_onnx.py defaults: opset 11 (so use_einsum=False is required), '
+             'DeployModel --without-nms outputs scores (B,A,K) sigmoid and boxes (B,A,4) xyxy '
+             '(MlvlPointGenerator priors, distance2bbox * stride), static 128x128.'),
+    fx('upstream-v2-einsum-op12-dynamic', 1, 'torchscript', 12,
+       dict(UPV2, use_einsum=True, out='deploy'), dynamic=True, sizes=DYN_S,
+       notes='Upstream v2, einsum, DeployModel --without-nms outputs (scores, boxes) with the '
+             'priors computed from the feature shapes; dynamic batch/height/width; '
+             'refs at (2,3,96,96) and (1,3,64,64).'),
+    fx('upstream-v2-matmul-op12-dynamic', 1, 'torchscript', 12,
+       dict(UPV2, use_einsum=False, out='deploy'), dynamic=True, sizes=DYN_S,
+       notes='Upstream v2, use_einsum=False, DeployModel --without-nms outputs; dynamic b/h/w; '
+             'refs at (2,3,96,96) and (1,3,64,64).'),
+    # (B) ultralytics yolov8-worldv2: C2fAttn neck, WorldDetect with the full decode.
+    fx('ultralytics-world-op17-dynamic', 1, 'torchscript', 17, ULTRA, dynamic=True, sizes=DYN_S,
+       notes='Ultralytics YOLOWorld v2 architecture (yw_upstream.UltralyticsWorldV2): C2f (chunk) '
+             'backbone + SPPF, 4 C2fAttn neck blocks (.view, scale=1.0), WorldDetect with '
+             'BNContrastiveHead and inference decode in-graph (DFL softmax + fixed 1x1 conv, '
+             'make_anchors from feature shapes, dist2bbox xywh * strides, cls.sigmoid()) -> '
+             'output0 (B,4+K,A); txt_feats.expand(B,-1,-1) and .clone() for the head; dynamic '
+             'b/h/w; refs at (2,3,96,96) and (1,3,64,64).'),
+    fx('ultralytics-world-dynamo-dynamic', 2, 'dynamo', None, ULTRA, dynamic=True, sizes=DYN_S,
+       notes='As ultralytics-world-op17-dynamic, exported with the torch 2.x dynamo exporter '
+             '(default opset), dynamic b/h/w.'),
 ]
 
 
@@ -142,7 +186,25 @@ def text_array(f):
 def out_names(cfg):
     if cfg['out'] == 'raw':
         return ['cls0', 'cls1', 'cls2', 'box0', 'box1', 'box2']
+    if cfg['out'] == 'deploy':
+        return ['scores', 'boxes']
     return ['output0']
+
+
+def out_dynamic_axes(cfg, name):
+    if cfg['out'] == 'raw':
+        return {0: 'batch', 2: 'height', 3: 'width'}
+    if cfg['out'] == 'deploy':
+        return {0: 'batch', 1: 'anchors'}
+    return {0: 'batch', 2: 'anchors'}
+
+
+def build_model(cfg, seed=0):
+    if cfg['model'] == 'upstream':
+        return UpstreamYoloWorldV2(cfg, seed)
+    if cfg['model'] == 'ultralytics':
+        return UltralyticsWorldV2(cfg, seed)
+    return TinyYoloWorld(cfg, seed)
 
 
 def export(f, model, example, in_names, onames, path):
@@ -155,8 +217,7 @@ def export(f, model, example, in_names, onames, path):
         if dynamic:
             da = {'images': {0: 'batch', 2: 'height', 3: 'width'}}
             for o in onames:
-                da[o] = {0: 'batch', 2: 'height', 3: 'width'} if f['cfg']['out'] == 'raw' \
-                    else {0: 'batch', 2: 'anchors'}
+                da[o] = out_dynamic_axes(f['cfg'], o)
             kw['dynamic_axes'] = da
         torch.onnx.export(model, example, path, **kw)
     else:
@@ -165,11 +226,10 @@ def export(f, model, example, in_names, onames, path):
             kw['opset_version'] = f['opset']
         if dynamic:
             from torch.export import Dim
-            ds = {'images': {0: Dim('batch', min=1, max=64), 2: 32 * Dim('h32', min=2, max=64),
-                             3: 32 * Dim('w32', min=2, max=64)}}
-            if 'texts' in in_names:
-                ds['texts'] = None
-            kw['dynamic_shapes'] = ds
+            img = {0: Dim('batch', min=1, max=64), 2: 32 * Dim('h32', min=2, max=64),
+                   3: 32 * Dim('w32', min=2, max=64)}
+            # positional (tuple) form: forward() argument names differ between the models
+            kw['dynamic_shapes'] = (img, None) if 'texts' in in_names else (img,)
         prog = torch.onnx.export(model, example, **kw)
         prog.save(path)
 
@@ -193,7 +253,7 @@ def gen(f, manifest):
     name = f['name']
     cfg = f['cfg']
     print('==>', name, flush=True)
-    model = TinyYoloWorld(cfg, seed=0)
+    model = build_model(cfg, seed=0)
     if f['fp16']:
         model = HalfWrapper(model)
     model.eval()
@@ -255,6 +315,7 @@ def gen(f, manifest):
         'headForm': 'einsum' if cfg['head_einsum'] else 'matmul',
         'neckForm': (('einsum' if cfg['neck_einsum'] else 'matmul') if cfg['neck'] else None),
         'headL2': cfg['head'] == 'l2',
+        'architecture': cfg['model'],
         'textMode': cfg['text'],
         'outputStyle': cfg['out'],
         'fp16': f['fp16'],
@@ -275,8 +336,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--only', default='')
     ap.add_argument('--list', action='store_true')
+    ap.add_argument('--group', default='', help='tiny | upstream | ultralytics')
     a = ap.parse_args()
     mine = [f for f in FIXTURES if f['torch_major'] == (1 if TORCH_MAJOR < 2 else 2)]
+    if a.group:
+        mine = [f for f in mine if f['cfg']['model'] == a.group]
     if a.only:
         want = set(a.only.split(','))
         mine = [f for f in mine if f['name'] in want]
