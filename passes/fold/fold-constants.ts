@@ -137,6 +137,7 @@ function evalNode(n: Node, x: ConstTensor[], outIndex: number): ConstTensor | nu
       return { ...a, dims: a.dims.filter((_, i) => !set.has(i)) };
     }
     case "Expand": return K.elementwise(a.dtype, [a, { dtype: a.dtype, dims: ints(x[1]), data: new Float64Array(numel(ints(x[1]))) }], (v) => v);
+    case "Tile": return K.tile(a, ints(x[1]));
     case "Concat": return K.concat(x.filter((t) => numel(t.dims) > 0 || t.dims.length > 1), attrInt(n, "axis", 0));
     case "Gather": return K.gather(a, x[1], attrInt(n, "axis", 0));
     case "Slice": {

@@ -207,3 +207,20 @@ export function reshapeDims(inDims: number[], target: number[], allowzero: boole
   if (numel(out) !== n || out.some((d) => !Number.isInteger(d))) throw new Error(`cannot reshape [${inDims}] to [${target}]`);
   return out;
 }
+
+/** ONNX Tile: each axis repeated `repeats[i]` times. */
+export function tile(t: ConstTensor, repeats: number[]): ConstTensor {
+  if (repeats.length !== t.dims.length) throw new Error(`Tile repeats [${repeats}] do not match rank ${t.dims.length}`);
+  const dims = t.dims.map((d, i) => d * repeats[i]);
+  const inStr = strides(t.dims), outStr = strides(dims);
+  const data = new Float64Array(numel(dims));
+  for (let i = 0; i < data.length; i++) {
+    let rem = i, j = 0;
+    for (let a = 0; a < dims.length; a++) {
+      const c = Math.floor(rem / outStr[a]); rem -= c * outStr[a];
+      j += (c % t.dims[a]) * inStr[a];
+    }
+    data[i] = t.data[j];
+  }
+  return { dtype: t.dtype, dims, data };
+}

@@ -123,6 +123,7 @@ function shapeOfNode(f: ConstantFolder, n: Node, out: number): number[] {
       return [...xs.slice(0, ax), ...idx, ...xs.slice(ax + 1)];
     }
     case "Expand": return K.broadcastShape(x(), needConst(f, n.input![1]));
+    case "Tile": { const r = needConst(f, n.input![1]); return x().map((d, i) => d * r[i]); }
     case "Einsum": {
       const eq = parseEquation(new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array()));
       if (typeof eq === "string" || eq.inputs.length !== n.input!.length) throw `shape of Einsum '${n.name}': ${typeof eq === "string" ? eq : "operand count"}`;
