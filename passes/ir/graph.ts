@@ -4,6 +4,7 @@
 import type { Graph, Node, Tensor, ValueInfo } from "../io/onnx-types.ts";
 import { AT } from "../io/onnx-types.ts";
 import { readTensor, toTensorProto, type ConstTensor } from "./tensor.ts";
+import { ReparamError } from "../errors.ts";
 
 export class GraphIR {
   private producers = new Map<string, Node>();
@@ -183,7 +184,7 @@ export class GraphIR {
         if (left === 0) ready.push(index.get(d)!);
       }
     }
-    if (out.length !== list.length) throw new Error("graph has a cycle");
+    if (out.length !== list.length) throw new ReparamError("the graph has a cycle: its nodes cannot be put in topological order");
     this.proto.node = out;
   }
 
