@@ -19,7 +19,9 @@ export function parseInputShapes(specs: string[]): Map<string, number[]> {
   for (const s of specs) {
     const m = /^(.+):(\d+(?:x\d+)*)$/.exec(s);
     if (!m) throw new ReparamError(`--input-shape '${s}': expected NAME:DxDx... (e.g. images:1x3x640x640)`);
-    out.set(m[1], m[2].split("x").map(Number));
+    const dims = m[2].split("x").map(Number);
+    if (dims.some((d) => d < 1)) throw new ReparamError(`--input-shape '${s}': every dim must be at least 1`);
+    out.set(m[1], dims);
   }
   return out;
 }

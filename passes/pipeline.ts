@@ -12,6 +12,8 @@ import { headContrast } from "./rules/head-contrast.ts";
 import { neckMaxSigmoid } from "./rules/neck-max-sigmoid.ts";
 import { nodeLabel, type Rule, type SiteReport } from "./rules/site.ts";
 import { attr } from "./ir/graph.ts";
+import type { Node } from "./io/onnx-types.ts";
+import { ReparamError } from "./errors.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
 import { toNumber } from "./ir/tensor.ts";
 
@@ -39,6 +41,7 @@ export const RULES: readonly Rule[] = [headContrast, neckMaxSigmoid];
 export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): ReparamResult {
   const g = new GraphIR(model.proto.graph!, model.baseDir);
   const before = { nodes: g.nodes.length, initializers: g.proto.initializer!.length };
+  if (opts.textInput && !opts.textEmbed) throw new ReparamError("--text-input names the input --text-embed binds: give --text-embed too");
   const bound = opts.textEmbed ? bindText(g, opts.textEmbed.value, opts.textInput, opts.textEmbed.source) : null;
   const probe = probeShapes(g.inputs, opts.inputShapes ?? new Map(), new Set());
   const text = {
@@ -56,7 +59,9 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
   const claimed = new Set(sites.map((s) => s.contraction));
   const unmatched = g.nodes.filter((n) => n.op_type === "Einsum" && !n.domain && !claimed.has(nodeLabel(n))).map((n) => ({
     node: nodeLabel(n),
-    reason: `Einsum '${new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array())}' is neither a head contrast (bchw,bkc->bkhw) nor a neck max-sigmoid contraction (bmchw,bnmc->bmhwn, then a max over n) in a form the rules prove`,
+    reason: selection === "all"
+      ? `Einsum '${equationOf(n)}' is neither a head contrast (bchw,bkc->bkhw) nor a neck max-sigmoid contraction (bmchw,bnmc->bmhwn, then a max over n) in a form the rules prove`
+      : `Einsum '${equationOf(n)}' is not a ${selection} site (only ${selection} sites were looked for: --sites ${selection})`,
   }));
   return {
     sites, unmatched, bound, probe,
@@ -68,3 +73,5 @@ function defaultOpset(model: LoadedModel): number {
   const imp = (model.proto.opset_import ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
   return imp ? toNumber(imp.version) : 1;
 }
+
+const equationOf = (n: Node) => new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array());

@@ -1,11 +1,12 @@
 // The CLI's job as a library call: load -> reparam -> validate -> write, with the
 // exit-code contract decided here so that tests can drive it without a subprocess.
 import { dirname, resolve } from "node:path";
-import { mkdirSync, writeFileSync, existsSync, statSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { loadModel, saveModel, atomicWrite } from "./io/model-io.ts";
 import { encodeModel } from "./io/codec.ts";
 import { readNpy } from "./io/npy.ts";
 import { DT } from "./io/onnx-types.ts";
+import { checkOutputPaths } from "./output-paths.ts";
 import { reparamModel, type ReparamOptions, type SiteSelection } from "./pipeline.ts";
 import { declaredDims } from "./input-shapes.ts";
 import type { ValidationReport, Tolerance } from "./validate/validate.ts";
@@ -43,12 +44,9 @@ export interface ReparamFileResult {
 export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileResult> {
   // A NaN or negative tolerance would fail every output: a usage error, not a failed proof.
   for (const [name, v] of Object.entries(o.tolerance ?? {})) {
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new ReparamError(`--${name} ${v}: expected a finite number >= 0`);
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new ReparamError(`--${name} expects a finite number >= 0`);
   }
-  // Paths that can only fail are refused before anything is written.
-  for (const [flag, path] of [["--report", o.report], ["-o", o.output]] as const) {
-    if (path && existsSync(path) && statSync(path).isDirectory()) throw new ReparamError(`${flag} ${path}: is a directory`);
-  }
+  checkOutputPaths({ input: o.input, output: o.output, report: o.report, externalData: o.externalData });
   const model = loadModel(o.input);
   const graph = model.proto.graph!;
   const originalInputs = [...(graph.input ?? [])];
@@ -70,7 +68,7 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     return full;
   };
   if (rewritten === 0) {
-    return finish({ exitCode: EXIT.NOTHING_TO_DO, message: `nothing to rewrite: ${describeSites(result.sites)}`, validation: null, written: false });
+    return finish({ exitCode: EXIT.NOTHING_TO_DO, message: `nothing to rewrite: ${describeSites(result.sites, o.sites ?? "all")}`, validation: null, written: false });
   }
 
   const validation = o.validate === false ? null : await proveRewrite(o.input, model, originalInputs, result, o.tolerance);
@@ -86,8 +84,8 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   });
 }
 
-function describeSites(sites: SiteReport[]): string {
-  if (sites.length === 0) return "no head or neck contraction found";
+function describeSites(sites: SiteReport[], selection: string): string {
+  if (sites.length === 0) return selection === "all" ? "no head or neck contraction found" : `no ${selection} contraction found (--sites ${selection})`;
   const reasons = new Map<string, number>();
   for (const s of sites) reasons.set(`${s.kind}: ${s.reason}`, (reasons.get(`${s.kind}: ${s.reason}`) ?? 0) + 1);
   return [...reasons].map(([r, n]) => `${n} site(s) skipped, ${r}`).join("; ");

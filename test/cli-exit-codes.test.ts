@@ -49,14 +49,20 @@ describe.concurrent("onnx-reparam CLI exit codes", () => {
     const text = join(dir, "notes.onnx");
     writeFileSync(text, "this is not an ONNX model\n".repeat(20));
     const out = join(dir, "out.onnx");
-    const [missing, notModel, unknownOpt] = await Promise.all([
+    const [missing, notModel, unknownOpt, noValue, badChoice, twice] = await Promise.all([
       runCli(["reparam", join(dir, "missing.onnx"), "-o", out]),
       runCli(["reparam", text, "-o", out]),
       runCli(["reparam", text, "-o", out, "--bogus-option"]),
+      runCli(["reparam", text, "-o"]),
+      runCli(["reparam", text, "-o", out, "--sites", "bogus"]),
+      runCli(["reparam", text, "-o", out, "-o", join(dir, "again.onnx")]),
     ]);
     expectOneLineError(missing, 2, /missing\.onnx.*no such file/);
     expectOneLineError(notModel, 2, /notes\.onnx.*not a valid ONNX model/);
     expectOneLineError(unknownOpt, 2, /bogus/i);
+    expectOneLineError(noValue, 2, /Not enough arguments following: o/);
+    expectOneLineError(badChoice, 2, /Invalid values: .*Given: "bogus"/);
+    expectOneLineError(twice, 2, /--output was given more than once/);
     expect(existsSync(out)).toBe(false);
     noTmp(dir);
   });

@@ -1,7 +1,7 @@
 // The CLI's job as a library call (no subprocess): external data, models onnxruntime
 // cannot run, unmatched Einsums, and the inspect command's listing.
 import { describe, expect, it } from "vitest";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reparamFile } from "../passes/reparam-file.ts";
@@ -76,5 +76,32 @@ describe("reparamFile", () => {
     expect(lines.length).toBe(7);
     expect(lines.filter((l) => /skipped: text operand depends on the values of graph input 'images'/.test(l)).length).toBe(5);
     expect(readdirSync(dir)).toEqual(["m.onnx"]);
+  });
+
+  describe("refuses, before writing anything, paths that can only end badly", () => {
+    it.skipIf(!HEAD)("each case: a one-line usage error, the input untouched, no file added", async () => {
+      const dir = tmp();
+      const input = join(dir, "in.onnx");
+      copyFileSync(fixturePath(HEAD!.file), input);
+      const before = readFileSync(input);
+      mkdirSync(join(dir, "adir"));
+      const cases: Array<[Partial<Parameters<typeof reparamFile>[0]>, RegExp]> = [
+        [{ output: join(dir, "o.onnx"), report: input }, /--report .*would overwrite the input model/],
+        [{ output: join(dir, "o.onnx"), externalData: "in.onnx" }, /--external-data .*would overwrite the input model/],
+        [{ output: join(dir, "o.onnx"), report: join(dir, "o.onnx") }, /-o and --report name the same file/],
+        [{ output: join(dir, "o.onnx"), externalData: "sub/w.data" }, /--external-data 'sub\/w.data': give a file name/],
+        [{ output: join(dir, "adir") }, /-o .*adir: is a directory/],
+        [{ output: "" }, /^-o: give the path/],
+        [{ output: join(dir, "o.onnx"), textInput: "texts" }, /--text-input .* give --text-embed too/],
+      ];
+      for (const [opts, message] of cases) {
+        const err = await reparamFile({ input, output: join(dir, "o.onnx"), ...opts }).catch((e) => e);
+        expect(err, JSON.stringify(opts)).toBeInstanceOf(ReparamError);
+        expect((err as ReparamError).exitCode).toBe(EXIT.USAGE);
+        expect((err as Error).message).toMatch(message);
+      }
+      expect(readFileSync(input).equals(before)).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual(["adir", "in.onnx"]);
+    });
   });
 });

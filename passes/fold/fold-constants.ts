@@ -113,6 +113,11 @@ function evalNode(n: Node, x: ConstTensor[], outIndex: number): ConstTensor | nu
   const op = n.op_type ?? "";
   const a = x[0];
   if (op in UNARY) return K.elementwise(a.dtype, [a], UNARY[op]);
+  if (op === "Max" || op === "Min" || op === "Sum") {
+    // Variadic in ONNX: fold every operand, not just the first two.
+    const f = op === "Max" ? Math.max : op === "Min" ? Math.min : (...v: number[]) => v.reduce((p, q) => p + q, 0);
+    return K.elementwise(a.dtype, x, f);
+  }
   if (op in BINARY) {
     const dtype = ["Equal", "Less", "Greater"].includes(op) ? DT.BOOL : a.dtype;
     return K.elementwise(dtype, [a, x[1]], BINARY[op]);

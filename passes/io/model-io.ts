@@ -118,7 +118,8 @@ function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
 
 export function atomicWrite(path: string, write: Writer): void {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const fd = openSync(tmp, "w");
+  let fd: number;
+  try { fd = openSync(tmp, "w"); } catch (e) { throw cannotWrite(path, e); }
   try {
     write(fd);
     closeSync(fd);
@@ -126,8 +127,14 @@ export function atomicWrite(path: string, write: Writer): void {
   } catch (e) {
     try { closeSync(fd); } catch { /* already closed */ }
     rmSync(tmp, { force: true });
-    throw e;
+    throw e instanceof ReparamError ? e : cannotWrite(path, e);
   }
+}
+
+// A full disk or a permission problem is the user's to fix: one line, exit 2.
+function cannotWrite(path: string, e: unknown): ReparamError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return new ReparamError(`${path}: cannot write (${code ?? String((e as Error)?.message ?? e).split("\n")[0]})`);
 }
 
 function* allTensors(g: Graph): Generator<Tensor> {

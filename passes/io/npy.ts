@@ -7,7 +7,7 @@ import type { ConstTensor } from "../ir/tensor.ts";
 
 export function readNpy(path: string): ConstTensor {
   let buf: Buffer;
-  try { buf = readFileSync(path); } catch { throw new ReparamError(`${path}: cannot read .npy file`); }
+  try { buf = readFileSync(path); } catch (e) { throw new ReparamError(`${path}: cannot read .npy file (${(e as NodeJS.ErrnoException).code ?? "error"})`); }
   return parseNpy(buf, path);
 }
 
