@@ -40,6 +40,22 @@ describe("head contrast variations", () => {
     expect(v.passed).toBe(true);
   });
 
+  it("a text held by a Constant node, normalized in the graph (ReduceL2 -> Clip -> Div)", async () => {
+    const { r, v, model } = await proveEqual(() => buildModel({
+      inputs: [X], outputs: [Y], initializers: { lo: tensor([], () => 1e-12) },
+      nodes: [
+        node("Constant", [], ["t"], { value: T }),
+        node("ReduceL2", ["t"], ["n"], { axes: [-1], keepdims: 1 }),
+        node("Clip", ["n", "lo", ""], ["nc"]),
+        node("Div", ["t", "nc"], ["tn"]),
+        node("Einsum", ["x", "tn"], ["y"], { equation: "bchw,bkc->bkhw" }),
+      ],
+    }), [X]);
+    expect(r.sites.map((s) => s.status)).toEqual(["rewritten"]);
+    expect(model.proto.graph!.node!.map((n) => n.op_type)).toEqual(["Conv"]);
+    expect(v.passed).toBe(true);
+  });
+
   it("a 2-D text (kc) and an implicit-output equation", async () => {
     const t2 = tensor([K, C], () => rnd());
     const { r, v } = await proveEqual(() => buildModel({
