@@ -50,9 +50,6 @@ export class GraphIR {
   isGraphInput(value: string): boolean { return this.inputs.some((i) => i.name === value) && !this.initializers.has(value); }
   /** An initializer that is also a graph input: only a default, a caller may feed another value. */
   isOverridable(value: string): boolean { return this.initializers.has(value) && this.inputs.some((i) => i.name === value); }
-  valueInfo(value: string): ValueInfo | undefined {
-    return [...this.inputs, ...this.outputs, ...(this.proto.value_info ?? [])].find((v) => v.name === value);
-  }
 
   /** An initializer or a Constant node's value, as a typed tensor; null otherwise. */
   constant(value: string): ConstTensor | null {
@@ -111,13 +108,6 @@ export class GraphIR {
     // An overridable initializer of that name gives way to the bound value.
     this.proto.initializer = this.proto.initializer!.filter((t) => t.name !== name);
     this.proto.initializer.push(toTensorProto(name, value));
-    this.edited = true;
-    this.reindex();
-  }
-
-  /** Removes a graph input (after it was bound to a constant). */
-  removeInput(name: string): void {
-    this.proto.input = (this.proto.input ?? []).filter((i) => i.name !== name);
     this.edited = true;
     this.reindex();
   }

@@ -16,10 +16,6 @@ export const dtypeName = (dt: number): string => DTYPE_NAMES[dt] ?? `dtype${dt}`
 export const numel = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 export const toNumber = (v: unknown): number => (Long.isLong(v) ? (v as Long).toNumber() : Number(v));
 
-export function makeTensor(dtype: number, dims: number[], data: ArrayLike<number>): ConstTensor {
-  return { dtype, dims, data: Float64Array.from(data) };
-}
-
 function viewOf<T>(Ctor: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }, raw: Uint8Array, n: number): T {
   // raw_data is a view into the file buffer and need not be aligned for the element type.
   // Copy explicitly: protobufjs hands out Buffers, whose slice() is a view, not a copy.
