@@ -36,7 +36,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from yw_upstream import (  # noqa: E402
-    BNContrast, ConvBN, CSP2, D_TEXT, SPPF, UpstreamYoloWorldV2, _init_weights, _text,
+    BNContrast, ConvBN, CSP2, D_TEXT, Neck, SPPF, UpstreamYoloWorldV2, _init_weights, _text,
     n_params,
 )
 
@@ -64,32 +64,14 @@ class BackboneS(nn.Module):
         return [p3, p4, self.stage4(p4)]
 
 
-class NeckS(nn.Module):
+class NeckS(Neck):
     """YOLOWorldPAFPN at v2-S widths (neck_embed_channels [128, 256, 512] and neck_num_heads
     [4, 8, 16] scaled by widen 0.5 with make_round)."""
 
     ATTN = {'td4': (128, 4), 'td3': (64, 2), 'bu4': (128, 4), 'bu5': (256, 8)}
 
     def __init__(self, use_einsum):
-        super().__init__()
-        p3, p4, p5 = 128, 256, 512
-        kw = dict(split_mode='split', eps=EPS, use_einsum=use_einsum, use_view=False)
-        self.up = nn.Upsample(scale_factor=2, mode='nearest')
-        self.td4 = CSP2(p5 + p4, p4, 1, False, self.ATTN['td4'], **kw)
-        self.td3 = CSP2(p4 + p3, p3, 1, False, self.ATTN['td3'], **kw)
-        self.down3 = ConvBN(p3, p3, 3, 2, eps=EPS)
-        self.bu4 = CSP2(p3 + p4, p4, 1, False, self.ATTN['bu4'], **kw)
-        self.down4 = ConvBN(p4, p4, 3, 2, eps=EPS)
-        self.bu5 = CSP2(p4 + p5, p5, 1, False, self.ATTN['bu5'], **kw)
-        self.out_channels = (p3, p4, p5)
-
-    def forward(self, feats, txt):
-        p3, p4, p5 = feats
-        n4 = self.td4(torch.cat([self.up(p5), p4], 1), txt)
-        o3 = self.td3(torch.cat([self.up(n4), p3], 1), txt)
-        o4 = self.bu4(torch.cat([self.down3(o3), n4], 1), txt)
-        o5 = self.bu5(torch.cat([self.down4(o4), p5], 1), txt)
-        return [o3, o4, o5]
+        super().__init__((128, 256, 512), 'split', EPS, use_einsum, False)
 
 
 class YoloWorldV2S(UpstreamYoloWorldV2):
