@@ -29,7 +29,7 @@ interface HeadMatch {
 
 const perm = (n: Node) => attr(n, "perm")?.ints?.map(toNumber).join(",") ?? "";
 
-function matchEinsum(n: Node): HeadMatch | string | null {
+function matchEinsum(n: Node): HeadMatch | null {
   const eq = parseEquation(new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array()));
   if (typeof eq === "string" || eq.inputs.length !== 2) return null;
   const xi = eq.inputs.findIndex((t) => t.length === 4);
@@ -106,7 +106,7 @@ export const headContrast: Rule = {
     for (const n of g.nodes) {
       if (n.domain) continue;
       const m = n.op_type === "Einsum" ? matchEinsum(n) : n.op_type === "MatMul" ? matchMatMul(ctx, n) : null;
-      if (m && typeof m !== "string") matches.push(m);
+      if (m) matches.push(m);
     }
     for (const m of matches) reports.push(rewriteHead(ctx, m));
     return reports;
