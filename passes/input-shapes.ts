@@ -26,12 +26,11 @@ export function parseInputShapes(specs: string[]): Map<string, number[]> {
   return out;
 }
 
-export function probeShapes(inputs: readonly ValueInfo[], given: Map<string, number[]>, skip: Set<string>): ProbeShapes {
+export function probeShapes(inputs: readonly ValueInfo[], given: Map<string, number[]>): ProbeShapes {
   const a = new Map<string, number[]>(), b = new Map<string, number[]>();
   let symbolic = false;
   for (const v of inputs) {
     const name = v.name ?? "";
-    if (skip.has(name)) continue;
     const dims = declaredDims(v);
     if (!dims) continue;
     const user = given.get(name);

@@ -11,8 +11,7 @@ import { bindText, type BoundText } from "./bind-text.ts";
 import { headContrast } from "./rules/head-contrast.ts";
 import { neckMaxSigmoid } from "./rules/neck-max-sigmoid.ts";
 import { nodeLabel, type Rule, type SiteReport } from "./rules/site.ts";
-import { attr } from "./ir/graph.ts";
-import type { Node } from "./io/onnx-types.ts";
+import { attrString } from "./ir/graph.ts";
 import { ReparamError } from "./errors.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
 import { toNumber } from "./ir/tensor.ts";
@@ -43,7 +42,7 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
   const before = { nodes: g.nodes.length, initializers: g.proto.initializer!.length };
   if (opts.textInput && !opts.textEmbed) throw new ReparamError("--text-input names the input --text-embed binds: give --text-embed too");
   const bound = opts.textEmbed ? bindText(g, opts.textEmbed.value, opts.textInput, opts.textEmbed.source) : null;
-  const probe = probeShapes(g.inputs, opts.inputShapes ?? new Map(), new Set());
+  const probe = probeShapes(g.inputs, opts.inputShapes ?? new Map());
   const text = {
     a: new ConstantFolder(g, { inputShapes: probe.a }),
     b: probe.b ? new ConstantFolder(g, { inputShapes: probe.b }) : null,
@@ -60,8 +59,8 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
   const unmatched = g.nodes.filter((n) => n.op_type === "Einsum" && !n.domain && !claimed.has(nodeLabel(n))).map((n) => ({
     node: nodeLabel(n),
     reason: selection === "all"
-      ? `Einsum '${equationOf(n)}' is neither a head contrast (bchw,bkc->bkhw) nor a neck max-sigmoid contraction (bmchw,bnmc->bmhwn, then a max over n) in a form the rules prove`
-      : `Einsum '${equationOf(n)}' is not a ${selection} site (only ${selection} sites were looked for: --sites ${selection})`,
+      ? `Einsum '${attrString(n, "equation")}' is neither a head contrast (bchw,bkc->bkhw) nor a neck max-sigmoid contraction (bmchw,bnmc->bmhwn, then a max over n) in a form the rules prove`
+      : `Einsum '${attrString(n, "equation")}' is not a ${selection} site (only ${selection} sites were looked for: --sites ${selection})`,
   }));
   return {
     sites, unmatched, bound, probe,
@@ -73,5 +72,3 @@ function defaultOpset(model: LoadedModel): number {
   const imp = (model.proto.opset_import ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
   return imp ? toNumber(imp.version) : 1;
 }
-
-const equationOf = (n: Node) => new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array());

@@ -1,20 +1,16 @@
 // The CLI's job as a library call: load -> reparam -> validate -> write, with the
 // exit-code contract decided here so that tests can drive it without a subprocess.
-import { dirname, resolve } from "node:path";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { writeFileSync } from "node:fs";
 import { loadModel, saveModel, atomicWrite } from "./io/model-io.ts";
-import { encodeModel } from "./io/codec.ts";
 import { readNpy } from "./io/npy.ts";
-import { DT } from "./io/onnx-types.ts";
 import { checkOutputPaths } from "./output-paths.ts";
 import { reparamModel, type ReparamOptions, type SiteSelection } from "./pipeline.ts";
-import { declaredDims } from "./input-shapes.ts";
 import type { ValidationReport, Tolerance } from "./validate/validate.ts";
 import { proveRewrite } from "./validate/prove-rewrite.ts";
 import { EXIT, ReparamError } from "./errors.ts";
 import type { SiteReport } from "./rules/site.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
-import type { ConstTensor } from "./ir/tensor.ts";
 
 export interface ReparamFileOptions {
   input: string;
@@ -59,7 +55,6 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     if (o.report) {
       const json = JSON.stringify({ input: o.input, output: r.written ? o.output : null, exitCode: r.exitCode, sites: result.sites, unmatched: result.unmatched, removed: result.removed, boundTextInput: result.bound?.name ?? null, validation: r.validation }, null, 2);
       try {
-        mkdirSync(dirname(resolve(o.report)), { recursive: true }); // as saveModel does for the output
         atomicWrite(o.report, (fd) => writeFileSync(fd, json + "\n"));
       } catch (e) {
         throw new ReparamError(`--report ${o.report}: cannot write: ${String((e as Error)?.message ?? e).split("\n")[0]}`);

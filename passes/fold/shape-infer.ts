@@ -2,7 +2,7 @@
 // batch expansions are built from. Covers the ops between graph inputs and those Shape
 // ops in detector exports; anything else reports why its shape is unknown.
 import type { Node } from "../io/onnx-types.ts";
-import { attr } from "../ir/graph.ts";
+import { attr, attrString } from "../ir/graph.ts";
 import { toNumber } from "../ir/tensor.ts";
 import * as K from "./kernels.ts";
 import { parseEquation } from "../rules/einsum-equation.ts";
@@ -63,7 +63,7 @@ function shapeOfNode(f: ConstantFolder, n: Node, out: number): number[] {
       const r = kernel.length;
       const strides = ints(n, "strides") ?? kernel.map(() => 1), dil = ints(n, "dilations") ?? kernel.map(() => 1);
       const pads = ints(n, "pads") ?? new Array(2 * r).fill(0);
-      const autoPad = new TextDecoder().decode(attr(n, "auto_pad")?.s ?? new Uint8Array());
+      const autoPad = attrString(n, "auto_pad");
       const ceil = int(n, "ceil_mode", 0) === 1;
       const spatial = xs.slice(2).map((d, i) => {
         if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") return Math.ceil(d / strides[i]);
@@ -125,7 +125,7 @@ function shapeOfNode(f: ConstantFolder, n: Node, out: number): number[] {
     case "Expand": return K.broadcastShape(x(), needConst(f, n.input![1]));
     case "Tile": { const r = needConst(f, n.input![1]); return x().map((d, i) => d * r[i]); }
     case "Einsum": {
-      const eq = parseEquation(new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array()));
+      const eq = parseEquation(attrString(n, "equation"));
       if (typeof eq === "string" || eq.inputs.length !== n.input!.length) throw `shape of Einsum '${n.name}': ${typeof eq === "string" ? eq : "operand count"}`;
       // Each letter's size over all operands (size 1 broadcasts, as onnxruntime does).
       const size = new Map<string, number>();

@@ -7,6 +7,7 @@ import { ModelFormatError } from "../errors.ts";
 import type { Graph, Model } from "./onnx-types.ts";
 
 const MAX_DEPTH = 64;
+protobuf.Reader.recursionLimit = MAX_DEPTH;
 
 export function decodeModelBytes(bytes: Uint8Array, source = "<bytes>"): Model {
   if (bytes.length === 0) throw new ModelFormatError(source, "file is empty");
@@ -14,7 +15,6 @@ export function decodeModelBytes(bytes: Uint8Array, source = "<bytes>"): Model {
   try {
     const reader = protobuf.Reader.create(bytes);
     reader.discardUnknown = false;
-    protobuf.Reader.recursionLimit = MAX_DEPTH;
     model = ModelProto.decode(reader) as unknown as Model;
   } catch (e) {
     throw new ModelFormatError(source, describeDecodeError(e));
@@ -74,11 +74,11 @@ function checkDecoded(model: Model, type: protobuf.Type, source: string): void {
   if (model.graph == null) {
     throw new ModelFormatError(source, "no graph (ModelProto field 7 missing): this does not look like an ONNX model");
   }
-  const problem = findWrongWireType(model as unknown as Record<string, unknown>, type, 0);
+  const problem = findWrongWireType(model as unknown as Record<string, unknown>, type);
   if (problem) throw new ModelFormatError(source, problem);
 }
 
-function findWrongWireType(msg: Record<string, unknown>, type: protobuf.Type, depth: number): string | null {
+function findWrongWireType(msg: Record<string, unknown>, type: protobuf.Type): string | null {
   const unknowns = (msg as { $unknowns?: Uint8Array[] }).$unknowns;
   if (unknowns) {
     for (const raw of unknowns) {
@@ -94,7 +94,7 @@ function findWrongWireType(msg: Record<string, unknown>, type: protobuf.Type, de
     if (value == null) continue;
     const items = Array.isArray(value) ? value : [value];
     for (const item of items) {
-      const p = findWrongWireType(item as Record<string, unknown>, field.resolvedType, depth + 1);
+      const p = findWrongWireType(item as Record<string, unknown>, field.resolvedType);
       if (p) return p;
     }
   }

@@ -189,6 +189,8 @@ export class GraphIR {
 }
 
 export function attr(n: Node, name: string) { return (n.attribute ?? []).find((a) => a.name === name); }
+/** A string attribute (equation, auto_pad) as text; "" when absent. */
+export const attrString = (n: Node, name: string): string => new TextDecoder().decode(attr(n, name)?.s ?? new Uint8Array());
 
 export function constantNodeValue(n: Node, baseDir: string | null): ConstTensor | null {
   const a = (n.attribute ?? [])[0];

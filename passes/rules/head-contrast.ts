@@ -3,14 +3,17 @@
 //   einsum:  Einsum('bchw,bkc->bkhw', x, T)  (any letters, either operand order)
 //   matmul:  Transpose(x,0231) -> Reshape(.., C) -> MatMul(., T^T) -> Reshape(B,H,W,K) -> Transpose(0312)
 import type { Node } from "../io/onnx-types.ts";
-import { attr } from "../ir/graph.ts";
-import { toNumber, type ConstTensor } from "../ir/tensor.ts";
+import { attrString } from "../ir/graph.ts";
+import type { ConstTensor } from "../ir/tensor.ts";
 import { matmulDims, reshapeDims } from "../fold/kernels.ts";
 import { parseEquation } from "./einsum-equation.ts";
 import { foldText } from "./text-operand.ts";
 import { foldAffineTail } from "./affine-tail.ts";
 import { foldBatchNormInput } from "./batchnorm-input.ts";
-import { fixedConstants, nodeLabel, onlyFeeds, op, shapeProof, soleUser, textBatchProblem, type Rule, type RuleContext, type SiteReport } from "./site.ts";
+import {
+  allowzero, contractionOf, defineRule, fixedConstants, nodeLabel, onlyFeeds, op, permOf, shapeProof, soleUser, textBatchProblem,
+  type Rule, type RuleContext, type SiteReport,
+} from "./site.ts";
 import { emitConv1x1 } from "./emit-conv.ts";
 import { foldPointwiseConvInput, type PointwiseConv } from "./pointwise-conv-input.ts";
 
@@ -27,10 +30,8 @@ interface HeadMatch {
   check?: (ctx: RuleContext, k: number, c: number) => string | null;
 }
 
-const perm = (n: Node) => attr(n, "perm")?.ints?.map(toNumber).join(",") ?? "";
-
 function matchEinsum(n: Node): HeadMatch | null {
-  const eq = parseEquation(new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array()));
+  const eq = parseEquation(attrString(n, "equation"));
   if (typeof eq === "string" || eq.inputs.length !== 2) return null;
   const xi = eq.inputs.findIndex((t) => t.length === 4);
   if (xi < 0 || eq.output.length !== 4) return null;
@@ -56,7 +57,7 @@ function matchMatMul(ctx: RuleContext, mm: Node): HeadMatch | null {
   const t1 = r1 && op(g, r1.input![0], "Transpose");
   const r2 = soleUser(g, mm.output![0]);
   const t2 = r2 && r2.op_type === "Reshape" ? soleUser(g, r2.output![0]) : null;
-  if (!r1 || !t1 || perm(t1) !== "0,2,3,1" || !r2 || r2.op_type !== "Reshape" || !t2 || t2.op_type !== "Transpose" || perm(t2) !== "0,3,1,2") return null;
+  if (!r1 || !t1 || permOf(t1) !== "0,2,3,1" || !r2 || r2.op_type !== "Reshape" || !t2 || t2.op_type !== "Transpose" || permOf(t2) !== "0,3,1,2") return null;
   // The rewrite removes t1 and r1: their outputs must feed nothing else, graph outputs included.
   if (!onlyFeeds(g, t1.output![0], r1) || !onlyFeeds(g, r1.output![0], mm)) return null;
   const tName = mm.input![1];
@@ -77,7 +78,6 @@ function matchMatMul(ctx: RuleContext, mm: Node): HeadMatch | null {
 // second target restores (B, H, W) in front of K. Proven at both probe shapes, from the
 // image operand's actual shape: without it a constant (B, H', W', K) cannot be checked.
 function checkMatMulReshapes(ctx: RuleContext, x: string, r1: Node, mm: Node, r2: Node, k: number, c: number): string | null {
-  const allowzero = (r: Node) => Number(attr(r, "allowzero")?.i ?? 0) === 1;
   for (const folder of [ctx.text.a, ctx.text.b]) {
     if (!folder) continue;
     const s1 = folder.fold(r1.input![1]), s2 = folder.fold(r2.input![1]), tv = folder.fold(mm.input![1]);
@@ -97,26 +97,13 @@ function checkMatMulReshapes(ctx: RuleContext, x: string, r1: Node, mm: Node, r2
   return null;
 }
 
-export const headContrast: Rule = {
-  kind: "head",
-  run(ctx) {
-    const g = ctx.graph;
-    const reports: SiteReport[] = [];
-    const matches: HeadMatch[] = [];
-    for (const n of g.nodes) {
-      if (n.domain) continue;
-      const m = n.op_type === "Einsum" ? matchEinsum(n) : n.op_type === "MatMul" ? matchMatMul(ctx, n) : null;
-      if (m) matches.push(m);
-    }
-    for (const m of matches) reports.push(rewriteHead(ctx, m));
-    return reports;
-  },
-};
+export const headContrast: Rule = defineRule("head",
+  (ctx, n) => (n.op_type === "Einsum" ? matchEinsum(n) : n.op_type === "MatMul" ? matchMatMul(ctx, n) : null),
+  rewriteHead);
 
 function rewriteHead(ctx: RuleContext, m: HeadMatch): SiteReport {
   const g = ctx.graph;
-  const contraction = nodeLabel(m.nodes.find((n) => n.op_type === "Einsum" || n.op_type === "MatMul")!);
-  const base: SiteReport = { kind: "head", status: "skipped", form: m.form, nodes: [], output: m.y, contraction };
+  const base: SiteReport = { kind: "head", status: "skipped", form: m.form, nodes: [], output: m.y, contraction: contractionOf(m.nodes) };
   const t = m.text(ctx);
   if ("reason" in t) return { ...base, reason: t.reason };
   const [k, c] = t.value.dims;

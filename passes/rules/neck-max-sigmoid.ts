@@ -5,12 +5,15 @@
 //   matmul:  Transpose(x5, 01342) -> Reshape(B,M,HW,c) -> MatMul(., g^T) -> Reshape(B,M,H,W,K) -> ReduceMax(-1)
 // A positive constant scale right after the max commutes with it and folds into the weights.
 import type { Node } from "../io/onnx-types.ts";
-import { attr } from "../ir/graph.ts";
+import { attr, attrString } from "../ir/graph.ts";
 import { toNumber, type ConstTensor } from "../ir/tensor.ts";
 import { matmulDims, reshapeDims } from "../fold/kernels.ts";
 import { parseEquation } from "./einsum-equation.ts";
 import { foldText } from "./text-operand.ts";
-import { fixedConstants, nodeLabel, onlyFeeds, op, shapeProof, soleUser, textBatchProblem, type Rule, type RuleContext, type SiteReport } from "./site.ts";
+import {
+  allowzero, contractionOf, defineRule, fixedConstants, nodeLabel, onlyFeeds, op, permOf, shapeProof, soleUser, textBatchProblem,
+  type Rule, type RuleContext, type SiteReport,
+} from "./site.ts";
 import { emitNeck, type NeckLayout } from "./neck-emit.ts";
 
 interface NeckMatch {
@@ -37,7 +40,7 @@ function maxAxis(ctx: RuleContext, n: Node, rank: number): number | null {
 }
 
 function matchEinsum(ctx: RuleContext, n: Node): NeckMatch | null {
-  const eq = parseEquation(new TextDecoder().decode(attr(n, "equation")?.s ?? new Uint8Array()));
+  const eq = parseEquation(attrString(n, "equation"));
   if (typeof eq === "string" || eq.inputs.length !== 2 || eq.output.length !== 5) return null;
   const xi = eq.inputs.findIndex((t) => t.length === 5);
   if (xi < 0) return null;
@@ -64,7 +67,7 @@ function matchMatMul(ctx: RuleContext, mm: Node): NeckMatch | null {
   const reshape5 = t1 && op(g, t1.input![0], "Reshape");
   const r2 = soleUser(g, mm.output![0]);
   const max = r2 && r2.op_type === "Reshape" ? soleUser(g, r2.output![0]) : null;
-  if (!r1 || !t1 || !reshape5 || ints(t1, "perm")?.join() !== "0,1,3,4,2" || !r2 || !max || max.op_type !== "ReduceMax") return null;
+  if (!r1 || !t1 || !reshape5 || permOf(t1) !== "0,1,3,4,2" || !r2 || !max || max.op_type !== "ReduceMax") return null;
   // The rewrite removes t1 and r1: their outputs must feed nothing else, graph outputs included.
   if (maxAxis(ctx, max, 5) !== 4 || !onlyFeeds(g, t1.output![0], r1) || !onlyFeeds(g, r1.output![0], mm)) return null;
   const gName = mm.input![1];
@@ -76,7 +79,6 @@ function matchMatMul(ctx: RuleContext, mm: Node): NeckMatch | null {
       return foldText(cx.text, gName, letters, letters.includes("b") ? "b" : null, ["n", "m", "c"]);
     },
     check: (cx, k, mh, c) => shapeProof(() => {
-      const allowzero = (r: Node) => Number(attr(r, "allowzero")?.i ?? 0) === 1;
       for (const folder of [cx.text.a, cx.text.b]) {
         if (!folder) continue;
         const s5 = folder.shape(t1.input![0]);
@@ -110,7 +112,7 @@ function checkSplit(ctx: RuleContext, reshape5: Node, m: number, c: number): str
     if (typeof xs === "string") return `cannot prove the head split: ${xs}`;
     let d: number[];
     try {
-      d = reshapeDims(xs, target, Number(attr(reshape5, "allowzero")?.i ?? 0) === 1);
+      d = reshapeDims(xs, target, allowzero(reshape5));
     } catch (e) {
       return `cannot prove the head split: ${(e as Error).message}`;
     }
@@ -129,22 +131,12 @@ function positiveScale(ctx: RuleContext, after: string): { node: Node; factor: n
   return { node: n, factor: n.op_type === "Div" ? 1 / f.value.data[0] : f.value.data[0] };
 }
 
-export const neckMaxSigmoid: Rule = {
-  kind: "neck",
-  run(ctx) {
-    const matches: NeckMatch[] = [];
-    for (const n of ctx.graph.nodes) {
-      if (n.domain) continue;
-      const m = n.op_type === "Einsum" ? matchEinsum(ctx, n) : n.op_type === "MatMul" ? matchMatMul(ctx, n) : null;
-      if (m) matches.push(m);
-    }
-    return matches.map((m) => rewriteNeck(ctx, m));
-  },
-};
+export const neckMaxSigmoid: Rule = defineRule("neck",
+  (ctx, n) => (n.op_type === "Einsum" ? matchEinsum(ctx, n) : n.op_type === "MatMul" ? matchMatMul(ctx, n) : null),
+  rewriteNeck);
 
 function rewriteNeck(ctx: RuleContext, m: NeckMatch): SiteReport {
-  const contraction = nodeLabel(m.nodes.find((n) => n.op_type === "Einsum" || n.op_type === "MatMul")!);
-  const base: SiteReport = { kind: "neck", status: "skipped", form: m.form, nodes: [], output: m.max.output![0], contraction };
+  const base: SiteReport = { kind: "neck", status: "skipped", form: m.form, nodes: [], output: m.max.output![0], contraction: contractionOf(m.nodes) };
   const gv = m.guide(ctx);
   if ("reason" in gv) return { ...base, reason: gv.reason };
   const [k, heads, c] = gv.value.dims;

@@ -4,7 +4,7 @@
 // pointwise Conv qualifies: 1x1 kernel, stride 1, no padding, no groups, read only by the site.
 import type { Node } from "../io/onnx-types.ts";
 import type { ConstantFolder } from "../fold/fold-constants.ts";
-import { attr, type GraphIR } from "../ir/graph.ts";
+import { attr, attrString, type GraphIR } from "../ir/graph.ts";
 import { toNumber } from "../ir/tensor.ts";
 import { op } from "./site.ts";
 
@@ -17,7 +17,7 @@ export function foldPointwiseConvInput(g: GraphIR, folder: Pick<ConstantFolder, 
   if (!conv || g.isGraphOutput(x) || g.uses(x).some((u) => u !== consumer)) return null;
   if (!allEqual(conv, "strides", 1) || !allEqual(conv, "pads", 0) || !allEqual(conv, "dilations", 1)) return null;
   if (Number(attr(conv, "group")?.i ?? 1) !== 1) return null;
-  const autoPad = new TextDecoder().decode(attr(conv, "auto_pad")?.s ?? new Uint8Array());
+  const autoPad = attrString(conv, "auto_pad");
   if (autoPad && autoPad !== "NOTSET" && autoPad !== "VALID") return null;
   const w = folder.fold(conv.input![1]);
   if (!w.ok || w.value.dims.length !== 4 || w.value.dims[2] !== 1 || w.value.dims[3] !== 1) return null;

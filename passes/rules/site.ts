@@ -1,6 +1,7 @@
 // What every rule reports for every site it saw, rewritten or not.
 import type { Node } from "../io/onnx-types.ts";
-import type { GraphIR } from "../ir/graph.ts";
+import { attr, type GraphIR } from "../ir/graph.ts";
+import { toNumber } from "../ir/tensor.ts";
 import type { TextFolders } from "./text-operand.ts";
 import type { ConstantFolder, Folded } from "../fold/fold-constants.ts";
 import type { NeckLayout } from "./neck-emit.ts";
@@ -42,6 +43,27 @@ export interface Rule {
 }
 
 export const nodeLabel = (n: Node): string => n.name || `${n.op_type}(${(n.output ?? []).join(",")})`;
+
+/** The contraction node (Einsum or MatMul) among a site's nodes, as the report names it. */
+export const contractionOf = (nodes: Node[]): string => nodeLabel(nodes.find((n) => n.op_type === "Einsum" || n.op_type === "MatMul")!);
+
+export const permOf = (n: Node): string => attr(n, "perm")?.ints?.map(toNumber).join(",") ?? "";
+export const allowzero = (reshape: Node): boolean => Number(attr(reshape, "allowzero")?.i ?? 0) === 1;
+
+/**
+ * A rule as data: where a site starts (`match`, called on every default-domain node) and
+ * how it is rewritten or refused. Every site is matched before any is rewritten, since a
+ * rewrite removes nodes other matches may still be looking at.
+ */
+export function defineRule<M>(kind: SiteKind, match: (ctx: RuleContext, n: Node) => M | null, rewrite: (ctx: RuleContext, m: M) => SiteReport): Rule {
+  return {
+    kind,
+    run(ctx) {
+      const matches = ctx.graph.nodes.filter((n) => !n.domain).map((n) => match(ctx, n)).filter((m): m is M => m !== null);
+      return matches.map((m) => rewrite(ctx, m));
+    },
+  };
+}
 
 /** The single consumer of `value`, if it has exactly one and is not a graph output. */
 export function soleUser(g: GraphIR, value: string): Node | null {
