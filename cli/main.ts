@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { reparamFile } from "../passes/reparam-file.ts";
 import { parseInputShapes } from "../passes/input-shapes.ts";
 import { EXIT, ReparamError } from "../passes/errors.ts";
-import { printSites, printSummary } from "./summary.ts";
+import { printClasses, printSites, printSummary } from "./summary.ts";
+import { modelNames } from "../passes/vocab/report.ts";
 import { reparamModel } from "../passes/pipeline.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import { readNpy } from "../passes/io/npy.ts";
@@ -19,7 +20,7 @@ function die(message: string, code: number): never {
   process.exit(code);
 }
 
-const SINGLE = ["output", "text-embed", "text-input", "sites", "neck-form", "report", "atol", "rtol", "external-data"];
+const SINGLE = ["output", "text-embed", "text-input", "sites", "neck-form", "report", "atol", "rtol", "external-data", "names"];
 /** A value option given twice arrives as an array: say so instead of failing later. */
 function once(argv: Record<string, unknown>): void {
   for (const name of SINGLE) if (Array.isArray(argv[name])) throw new ReparamError(`--${name} was given more than once`);
@@ -27,8 +28,8 @@ function once(argv: Record<string, unknown>): void {
 }
 
 const textOptions = (y: ReturnType<typeof yargs>) => y
-  .option("text-embed", { type: "string", requiresArg: true, describe: "bind a text-embedding graph input from a .npy file (float32/float16, (K,D) or (1,K,D))" })
-  .option("text-input", { type: "string", requiresArg: true, describe: "name of the graph input --text-embed binds (when several could)" })
+  .option("text-embed", { type: "string", requiresArg: true, describe: "the vocabulary's text embeddings, a .npy (float32/16/64, (K',D) or (1,K',D)): binds a text input, or replaces a baked-in text for any K'" })
+  .option("text-input", { type: "string", requiresArg: true, describe: "the graph input or constant --text-embed replaces (when several could)" })
   .option("input-shape", { type: "string", array: true, requiresArg: true, default: [] as string[], describe: "concrete shape for a dynamic input, NAME:1x3x640x640" })
   .option("sites", { choices: ["head", "neck", "all"] as const, requiresArg: true, default: "all" as const, describe: "which sites to rewrite" });
 
@@ -42,6 +43,7 @@ const reparamOptions = (y: ReturnType<typeof yargs>) => textOptions(y)
   .option("rtol", { type: "number", requiresArg: true, describe: "validation relative tolerance" })
   .option("force", { type: "boolean", default: false, describe: "write the output even if validation fails (exit code stays 1)" })
   .option("external-data", { type: "string", requiresArg: true, describe: "save weights of 1 KiB and more to this file beside the output (automatic past the 2 GiB protobuf limit)" })
+  .option("names", { type: "string", requiresArg: true, describe: "class names of the new vocabulary (one per line, or a JSON array) for the model's names metadata" })
   .option("json", { type: "boolean", default: false, describe: "print the result as JSON on stdout" });
 
 async function runReparam(argv: Record<string, unknown>, input: string, output: string): Promise<never> {
@@ -55,9 +57,10 @@ async function runReparam(argv: Record<string, unknown>, input: string, output: 
     sites: argv.sites as "head" | "neck" | "all", neckForm: argv["neck-form"] as "conv" | "per-head" | "matmul",
     inputShapes: parseInputShapes(argv["input-shape"] as string[]), validate: argv.validate as boolean,
     force: argv.force as boolean, tolerance: tol, report: argv.report as string | undefined,
-    externalData: argv["external-data"] as string | undefined,
+    externalData: argv["external-data"] as string | undefined, names: argv.names as string | undefined,
   });
-  if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, unmatched: r.unmatched, validation: r.validation }, null, 2) + "\n");
+  for (const w of r.warnings) process.stderr.write(`onnx-reparam: warning: ${w}\n`);
+  if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, unmatched: r.unmatched, vocabulary: r.vocabulary, warnings: r.warnings, validation: r.validation }, null, 2) + "\n");
   else printSummary(r);
   if (r.exitCode !== EXIT.OK) process.stderr.write(`onnx-reparam: ${r.message}\n`);
   process.exit(r.exitCode);
@@ -67,12 +70,14 @@ function runInspect(argv: Record<string, unknown>): never {
   once(argv);
   const input = argv.input as string;
   const embedPath = argv["text-embed"] as string | undefined;
-  const r = reparamModel(loadModel(input), {
+  const model = loadModel(input);
+  const r = reparamModel(model, {
     textEmbed: embedPath ? { value: readNpy(embedPath), source: embedPath } : undefined,
     textInput: argv["text-input"] as string | undefined, inputShapes: parseInputShapes(argv["input-shape"] as string[]),
     sites: argv.sites as "head" | "neck" | "all",
   });
   printSites(r.sites, r.unmatched);
+  printClasses(r.sites, modelNames(model).names);
   process.exit(r.sites.some((s) => s.status === "rewritten") ? EXIT.OK : EXIT.NOTHING_TO_DO);
 }
 

@@ -17,6 +17,7 @@ export function printSites(sites: SiteReport[], unmatched: Array<{ node: string;
 export function printSummary(r: ReparamFileResult): void {
   const out = process.stdout;
   printSites(r.sites, r.unmatched);
+  printVocabulary(r);
   if (r.validation) {
     const v = r.validation;
     const shapes = v.runs.map((r) => r.inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(" ")).join("; ");
@@ -26,4 +27,20 @@ export function printSummary(r: ReparamFileResult): void {
     }
   }
   if (r.exitCode === 0) out.write(`${r.message}\n`);
+}
+
+/** inspect: the model's class count (as the sites see it) and its names metadata. */
+export function printClasses(sites: SiteReport[], names: string[] | null): void {
+  const ks = [...new Set(sites.map((s) => s.k).filter((k): k is number => k !== undefined))];
+  const out = process.stdout;
+  out.write(`classes: K = ${ks.length ? ks.join(", ") : "?"}`);
+  if (names) out.write(`; names (${names.length}): ${names.slice(0, 10).join(", ")}${names.length > 10 ? ", ..." : ""}`);
+  out.write("\n");
+}
+
+export function printVocabulary(r: ReparamFileResult): void {
+  const v = r.vocabulary;
+  if (!v) return;
+  process.stdout.write(`vocabulary: ${v.from ?? "?"} -> ${v.to} classes from ${v.source} (text '${v.text}'; names ${v.names}${v.proof ? `; proof ${v.proof}` : ""})\n`);
+  for (const e of v.edits) process.stdout.write(`  followed: ${e}\n`);
 }

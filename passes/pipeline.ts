@@ -7,10 +7,13 @@ import { GraphIR } from "./ir/graph.ts";
 import type { ConstTensor } from "./ir/tensor.ts";
 import { ConstantFolder } from "./fold/fold-constants.ts";
 import { probeShapes, type ProbeShapes } from "./input-shapes.ts";
-import { bindText, type BoundText } from "./bind-text.ts";
+import type { BoundText } from "./bind-text.ts";
+import { applyTextEmbed, type Vocabulary } from "./vocab/text-embed.ts";
+import { encodeModel } from "./io/codec.ts";
+import type { TextFolders } from "./rules/text-operand.ts";
 import { headContrast } from "./rules/head-contrast.ts";
 import { neckMaxSigmoid } from "./rules/neck-max-sigmoid.ts";
-import { nodeLabel, type Rule, type SiteReport } from "./rules/site.ts";
+import { nodeLabel, type Rule, type RuleContext, type SiteReport } from "./rules/site.ts";
 import { attrString } from "./ir/graph.ts";
 import { ReparamError } from "./errors.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
@@ -24,6 +27,8 @@ export interface ReparamOptions {
   textInput?: string;
   inputShapes?: Map<string, number[]>;
   neckForm?: NeckLayout;
+  /** Keep an encoded copy of the retargeted model before the sites are rewritten (for the K' > K proof). */
+  keepBookkept?: boolean;
 }
 
 export interface ReparamResult {
@@ -31,6 +36,11 @@ export interface ReparamResult {
   /** Einsum nodes left in the graph that no rule reported as a site. */
   unmatched: Array<{ node: string; reason: string }>;
   bound: BoundText | null;
+  /** Set when --text-embed replaced the model's text with a different number of classes (or a baked text). */
+  vocabulary: Vocabulary | null;
+  /** The retargeted model before any site was rewritten (only with keepBookkept). */
+  bookkept: Uint8Array | null;
+  warnings: string[];
   probe: ProbeShapes;
   removed: { nodes: number; initializers: number };
 }
@@ -41,19 +51,25 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
   const g = new GraphIR(model.proto.graph!, model.baseDir);
   const before = { nodes: g.nodes.length, initializers: g.proto.initializer!.length };
   if (opts.textInput && !opts.textEmbed) throw new ReparamError("--text-input names the input --text-embed binds: give --text-embed too");
-  const bound = opts.textEmbed ? bindText(g, opts.textEmbed.value, opts.textInput, opts.textEmbed.source) : null;
-  const probe = probeShapes(g.inputs, opts.inputShapes ?? new Map());
-  const text = {
-    a: new ConstantFolder(g, { inputShapes: probe.a }),
-    b: probe.b ? new ConstantFolder(g, { inputShapes: probe.b }) : null,
-  };
   const selection = opts.sites ?? "all";
+  const rules = RULES.filter((r) => selection === "all" || selection === r.kind);
+  const folders = (p: ProbeShapes) => ({ a: new ConstantFolder(g, { inputShapes: p.a }), b: p.b ? new ConstantFolder(g, { inputShapes: p.b }) : null });
+  const ruleContext = (text: TextFolders): RuleContext => ({ graph: g, text, neckForm: opts.neckForm ?? "conv", opset: defaultOpset(model) });
+  const given = opts.inputShapes ?? new Map();
+  const embed = opts.textEmbed ? applyTextEmbed(g, {
+    embed: opts.textEmbed, textInput: opts.textInput,
+    probe: () => probeShapes(g.inputs, given),
+    // Every site, whatever --sites says: a site left reading the old text would be silently wrong.
+    operands: () => { const ctx = ruleContext(folders(probeShapes(g.inputs, given))); return RULES.flatMap((r) => r.textOperands(ctx)); },
+  }) : null;
+  const bound = embed?.bound ?? null, vocabulary = embed?.vocabulary ?? null;
+  // The retargeted graph before any site is rewritten: the oracle of the proof when K' > K.
+  const bookkept = vocabulary && opts.keepBookkept ? encodeModel(model.proto) : null;
+  const probe = probeShapes(g.inputs, given);
   const sites: SiteReport[] = [];
-  for (const rule of RULES) {
-    if (selection !== "all" && selection !== rule.kind) continue;
-    sites.push(...rule.run({ graph: g, text, neckForm: opts.neckForm ?? "conv", opset: defaultOpset(model) }));
-  }
-  if (sites.some((s) => s.status === "rewritten") || bound) g.finish();
+  const ctx = ruleContext(folders(probe));
+  for (const rule of rules) sites.push(...rule.run(ctx));
+  if (sites.some((s) => s.status === "rewritten") || bound || vocabulary) g.finish();
   // An Einsum no rule claimed is still worth a line: it may be a site in a form not covered yet.
   const claimed = new Set(sites.map((s) => s.contraction));
   const unmatched = g.nodes.filter((n) => n.op_type === "Einsum" && !n.domain && !claimed.has(nodeLabel(n))).map((n) => ({
@@ -63,7 +79,7 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
       : `Einsum '${attrString(n, "equation")}' is not a ${selection} site (only ${selection} sites were looked for: --sites ${selection})`,
   }));
   return {
-    sites, unmatched, bound, probe,
+    sites, unmatched, bound, probe, vocabulary, bookkept, warnings: embed?.warnings ?? [],
     removed: { nodes: before.nodes - g.nodes.length, initializers: before.initializers - g.proto.initializer!.length },
   };
 }

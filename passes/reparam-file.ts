@@ -11,6 +11,8 @@ import { proveRewrite } from "./validate/prove-rewrite.ts";
 import { EXIT, ReparamError } from "./errors.ts";
 import type { SiteReport } from "./rules/site.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
+import { readNamesFile } from "./vocab/names.ts";
+import { describeVocabulary, type VocabularyReport } from "./vocab/report.ts";
 
 export interface ReparamFileOptions {
   input: string;
@@ -26,6 +28,8 @@ export interface ReparamFileOptions {
   report?: string;
   /** Write initializers of 1 KiB and more to this file beside the output. */
   externalData?: string;
+  /** Class names for the model's `names` metadata (one per line, or a JSON array). */
+  names?: string;
 }
 
 export interface ReparamFileResult {
@@ -35,6 +39,9 @@ export interface ReparamFileResult {
   unmatched: Array<{ node: string; reason: string }>;
   validation: ValidationReport | null;
   written: boolean;
+  /** Non-fatal findings (zero rows, duplicate names, stale names): the CLI prints them on stderr. */
+  warnings: string[];
+  vocabulary: VocabularyReport | null;
 }
 
 export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileResult> {
@@ -47,13 +54,18 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   const graph = model.proto.graph!;
   const originalInputs = [...(graph.input ?? [])];
   const embed = o.textEmbed ? { value: readNpy(o.textEmbed), source: o.textEmbed } : undefined;
-  const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm };
+  const names = o.names ? readNamesFile(o.names) : null;
+  if (names && !embed) throw new ReparamError("--names sets the class names of a new vocabulary: give --text-embed too");
+  const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm, keepBookkept: o.validate !== false };
   const result = reparamModel(model, opts);
+  const warnings = [...result.warnings, ...(names?.warnings ?? [])];
+  const vocabulary = result.vocabulary || result.bound ? describeVocabulary(model, result, names?.names ?? null, embed!.source, warnings) : null;
   const rewritten = result.sites.filter((s) => s.status === "rewritten").length;
-  const finish = (r: Omit<ReparamFileResult, "sites" | "unmatched">): ReparamFileResult => {
-    const full = { ...r, sites: result.sites, unmatched: result.unmatched };
+  const finish = (r: Omit<ReparamFileResult, "sites" | "unmatched" | "warnings" | "vocabulary">): ReparamFileResult => {
+    if (vocabulary) vocabulary.proof = r.validation?.proof ?? (r.validation ? "direct" : null);
+    const full = { ...r, sites: result.sites, unmatched: result.unmatched, warnings, vocabulary };
     if (o.report) {
-      const json = JSON.stringify({ input: o.input, output: r.written ? o.output : null, exitCode: r.exitCode, sites: result.sites, unmatched: result.unmatched, removed: result.removed, boundTextInput: result.bound?.name ?? null, validation: r.validation }, null, 2);
+      const json = JSON.stringify({ input: o.input, output: r.written ? o.output : null, exitCode: r.exitCode, sites: result.sites, unmatched: result.unmatched, removed: result.removed, boundTextInput: result.bound?.name ?? null, vocabulary, warnings, validation: r.validation }, null, 2);
       try {
         atomicWrite(o.report, (fd) => writeFileSync(fd, json + "\n"));
       } catch (e) {
@@ -87,5 +99,7 @@ function describeSites(sites: SiteReport[], selection: string): string {
 }
 
 function failedOutputs(v: ValidationReport): string {
-  return v.outputs.filter((o) => !o.passed).map((o) => `${o.name}: max abs diff ${o.maxAbsDiff.toExponential(2)}, needs atol ${o.minPassingAtol.toExponential(2)} > ${v.atol}`).join("; ");
+  const own = v.outputs.filter((o) => !o.passed).map((o) => `${o.name}: max abs diff ${o.maxAbsDiff.toExponential(2)}, needs atol ${o.minPassingAtol.toExponential(2)} > ${v.atol}`);
+  const bk = v.bookkeeping && !v.bookkeeping.passed ? [`class bookkeeping: ${failedOutputs(v.bookkeeping)}`] : [];
+  return [...bk, ...own].join("; ");
 }

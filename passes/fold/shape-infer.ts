@@ -11,7 +11,7 @@ import type { ConstantFolder } from "./fold-constants.ts";
 const SAME_SHAPE = new Set([
   "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Neg", "Abs", "Identity", "Cast", "Clip", "Softplus", "LeakyRelu",
   "HardSigmoid", "HardSwish", "Erf", "Dropout", "BatchNormalization", "LpNormalization", "InstanceNormalization",
-  "Softmax", "LogSoftmax", "Mish", "Elu", "Selu", "Reciprocal", "Floor", "Ceil", "Round", "Not", "Sign", "Gelu", "CastLike",
+  "Softmax", "LogSoftmax", "LayerNormalization", "Mish", "Elu", "Selu", "Reciprocal", "Floor", "Ceil", "Round", "Not", "Sign", "Gelu", "CastLike",
 ]);
 const BROADCAST = new Set(["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal", "Less", "Greater", "Where", "And", "Or", "Mod", "PRelu", "Sum"]);
 
@@ -29,6 +29,9 @@ export function inferShape(f: ConstantFolder, name: string): number[] | string {
   try {
     return shapeOfNode(f, n, n.output!.indexOf(name));
   } catch (e) {
+    // Values computed from constants and shapes (anchor grids: Range, ConstantOfShape...) fold.
+    const folded = f.fold(name);
+    if (folded.ok) return folded.value.dims;
     return typeof e === "string" ? e : `${n.op_type} '${n.name}': ${(e as Error).message}`;
   }
 }

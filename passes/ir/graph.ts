@@ -102,6 +102,28 @@ export class GraphIR {
     this.reindex();
   }
 
+  /** Points input `index` of `node` at another value. */
+  setInput(node: Node, index: number, value: string): void {
+    node.input![index] = value;
+    this.edited = true;
+    this.reindex();
+  }
+
+  /** Replaces the value of an initializer or a Constant node, keeping its name. */
+  setConstant(name: string, value: ConstTensor, dtype = value.dtype): void {
+    const inits = this.proto.initializer!;
+    const i = inits.findIndex((t) => t.name === name);
+    if (i >= 0) inits[i] = toTensorProto(name, value, dtype);
+    else {
+      const p = this.producers.get(name);
+      const a = p && p.op_type === "Constant" && !p.domain ? (p.attribute ?? []).find((x) => x.name === "value") : undefined;
+      if (!a?.t) throw new Error(`'${name}' is neither an initializer nor a Constant node with a tensor value`);
+      a.t = toTensorProto(a.t.name ?? "", value, dtype);
+    }
+    this.edited = true;
+    this.reindex();
+  }
+
   /** Turns a graph input into an initializer of the same name holding `value`. */
   bindInput(name: string, value: ConstTensor): void {
     this.proto.input = (this.proto.input ?? []).filter((i) => i.name !== name);

@@ -20,6 +20,7 @@ import { foldPointwiseConvInput, type PointwiseConv } from "./pointwise-conv-inp
 interface HeadMatch {
   form: "einsum" | "matmul";
   x: string;
+  textOperand: string;
   /** Nodes of the contraction itself, in graph order. */
   nodes: Node[];
   /** Value the contraction produces, as (B, K, H, W). */
@@ -45,7 +46,7 @@ function matchEinsum(n: Node): HeadMatch | null {
   if (contracted[0] !== c || out.join("") !== [b, k, h, w].join("")) return null;
   if (tl.length === 3 && !tl.includes(b)) return null;
   return {
-    form: "einsum", x: n.input![xi], nodes: [n], y: n.output![0],
+    form: "einsum", x: n.input![xi], textOperand: n.input![1 - xi], nodes: [n], y: n.output![0],
     text: (ctx) => foldText(ctx.text, n.input![1 - xi], tl, tl.length === 3 ? b : null, [k, c]),
     check: (ctx) => textBatchProblem(ctx.text, n.input![1 - xi], tl.indexOf(b), n.input![xi]),
   };
@@ -63,7 +64,7 @@ function matchMatMul(ctx: RuleContext, mm: Node): HeadMatch | null {
   const tName = mm.input![1];
   const x = t1.input![0];
   return {
-    form: "matmul", x, nodes: [t1, r1, mm, r2, t2], y: t2.output![0],
+    form: "matmul", x, textOperand: tName, nodes: [t1, r1, mm, r2, t2], y: t2.output![0],
     text: (c) => {
       const rank = c.text.a.fold(tName);
       const letters = rank.ok && rank.value.dims.length === 3 ? ["b", "c", "k"] : ["c", "k"];

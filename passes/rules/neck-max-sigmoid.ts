@@ -18,6 +18,7 @@ import { emitNeck, type NeckLayout } from "./neck-emit.ts";
 
 interface NeckMatch {
   form: "einsum" | "matmul";
+  textOperand: string;
   /** The 5-D (B, M, c, H, W) view of the block input and the Reshape that made it. */
   x5: string;
   reshape5: Node;
@@ -54,7 +55,7 @@ function matchEinsum(ctx: RuleContext, n: Node): NeckMatch | null {
   const reshape5 = op(ctx.graph, n.input![xi], "Reshape");
   if (!reshape5) return null;
   return {
-    form: "einsum", x5: n.input![xi], reshape5, nodes: [n, max], max,
+    form: "einsum", textOperand: n.input![1 - xi], x5: n.input![xi], reshape5, nodes: [n, max], max,
     guide: (cx) => foldText(cx.text, n.input![1 - xi], gl, gl.includes(b) ? b : null, [nl, m, c]),
     check: (cx) => textBatchProblem(cx.text, n.input![1 - xi], gl.indexOf(b), n.input![xi]),
   };
@@ -72,7 +73,7 @@ function matchMatMul(ctx: RuleContext, mm: Node): NeckMatch | null {
   if (maxAxis(ctx, max, 5) !== 4 || !onlyFeeds(g, t1.output![0], r1) || !onlyFeeds(g, r1.output![0], mm)) return null;
   const gName = mm.input![1];
   return {
-    form: "matmul", x5: t1.input![0], reshape5, nodes: [t1, r1, mm, r2, max], max,
+    form: "matmul", textOperand: gName, x5: t1.input![0], reshape5, nodes: [t1, r1, mm, r2, max], max,
     guide: (cx) => {
       const f = cx.text.a.fold(gName);
       const letters = f.ok && f.value.dims.length === 3 ? ["m", "c", "n"] : ["b", "m", "c", "n"];

@@ -40,6 +40,8 @@ export interface Rule {
   kind: SiteKind;
   /** Finds sites, rewrites the ones it can prove, reports all of them. */
   run(ctx: RuleContext): SiteReport[];
+  /** The text (or guide) operand of every site it would match, rewritable or not; edits nothing. */
+  textOperands(ctx: RuleContext): string[];
 }
 
 export const nodeLabel = (n: Node): string => n.name || `${n.op_type}(${(n.output ?? []).join(",")})`;
@@ -55,13 +57,12 @@ export const allowzero = (reshape: Node): boolean => Number(attr(reshape, "allow
  * how it is rewritten or refused. Every site is matched before any is rewritten, since a
  * rewrite removes nodes other matches may still be looking at.
  */
-export function defineRule<M>(kind: SiteKind, match: (ctx: RuleContext, n: Node) => M | null, rewrite: (ctx: RuleContext, m: M) => SiteReport): Rule {
+export function defineRule<M extends { textOperand: string }>(kind: SiteKind, match: (ctx: RuleContext, n: Node) => M | null, rewrite: (ctx: RuleContext, m: M) => SiteReport): Rule {
+  const matchAll = (ctx: RuleContext) => ctx.graph.nodes.filter((n) => !n.domain).map((n) => match(ctx, n)).filter((m): m is M => m !== null);
   return {
     kind,
-    run(ctx) {
-      const matches = ctx.graph.nodes.filter((n) => !n.domain).map((n) => match(ctx, n)).filter((m): m is M => m !== null);
-      return matches.map((m) => rewrite(ctx, m));
-    },
+    run: (ctx) => matchAll(ctx).map((m) => rewrite(ctx, m)),
+    textOperands: (ctx) => matchAll(ctx).map((m) => m.textOperand),
   };
 }
 

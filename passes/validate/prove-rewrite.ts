@@ -14,6 +14,7 @@ import { declaredDims } from "../input-shapes.ts";
 import type { ReparamResult } from "../pipeline.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { DEFAULT_TOLERANCE, validateModels, type ModelSource, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
+import { proveRetarget } from "./prove-retarget.ts";
 
 export async function proveRewrite(inputPath: string, model: LoadedModel, originalInputs: ValueInfo[], result: ReparamResult, tol: Partial<Tolerance> = {}): Promise<ValidationReport> {
   // Half-precision models often take float32 images and Cast inside: the weights decide.
@@ -31,6 +32,10 @@ export async function proveRewrite(inputPath: string, model: LoadedModel, origin
       shape: bound.get(v.name!)?.dims ?? shapes.get(v.name!)!,
     }));
   const sets = [inputSet(result.probe.a), ...(result.probe.b ? [inputSet(result.probe.b)] : [])];
+  if (result.vocabulary) {
+    if (hasExternalData(model.proto)) throw new ReparamError(`${inputPath}: validating a retargeted model with external data is not supported yet; use --no-validate`);
+    return proveRetarget(inputPath, model, result, sets, tolerance);
+  }
   const original = originalWithBoundDefaults(inputPath, bound);
   if (!hasExternalData(model.proto)) {
     return validateModels(original, { bytes: encodeModel(model.proto) }, sets, { bound, tolerance });

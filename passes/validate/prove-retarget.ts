@@ -1,0 +1,68 @@
+// The proof of a vocabulary retarget. The original model stays the oracle even though it
+// holds K classes and the result K':
+//   K' <= K  "padded": the original runs with its text replaced by the K' new rows, padded
+//            to K by repeating the first (a duplicate changes no max over classes); the
+//            result must equal it on boxes and on the first K' class channels.
+//   K' >  K  "duplicated+swapped": the retargeted graph (before any site rewrite), given K'
+//            rows that repeat the original's own K, must reproduce the original with its
+//            class channels repeated (this proves the K bookkeeping); then the final model
+//            must equal that retargeted graph given the real rows (this proves the rewrite).
+import { decodeModelBytes, encodeModel } from "../io/codec.ts";
+import { loadModel, type LoadedModel } from "../io/model-io.ts";
+import { GraphIR } from "../ir/graph.ts";
+import type { ConstTensor } from "../ir/tensor.ts";
+import type { ReparamResult } from "../pipeline.ts";
+import type { Vocabulary } from "../vocab/text-embed.ts";
+import { segSize } from "../vocab/class-axis.ts";
+import { validateModels, type OutputMap, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
+
+/** K rows of `rows` (D wide) chosen by `pick(i)`, shaped like the model's text. */
+function rowsOf(like: ConstTensor, rows: ConstTensor, k: number, pick: (i: number) => number): ConstTensor {
+  const d = like.dims[like.dims.length - 1];
+  const data = new Float64Array(k * d);
+  for (let i = 0; i < k; i++) data.set(rows.data.subarray(pick(i) * d, (pick(i) + 1) * d), i * d);
+  return { dtype: like.dtype, dims: like.dims.map((x, i) => (i === like.dims.length - 2 ? k : x)), data };
+}
+
+/** Original index of every class-axis entry of the result, class j of the new text being original class pick(j). */
+function outputMaps(v: Vocabulary, pick: (j: number) => number): Map<string, OutputMap> {
+  const maps = new Map<string, OutputMap>();
+  for (const o of v.outputs) {
+    const index: number[] = [];
+    let at = 0;
+    for (const s of o.segs) {
+      if ("k" in s) for (let j = 0; j < v.to; j++) index.push(at + pick(j));
+      else for (let j = 0; j < s.n; j++) index.push(at + j);
+      at += "k" in s ? v.from : s.n;
+    }
+    if (index.length !== segSize(o.segs, v.to)) throw new Error("class map length");
+    maps.set(o.name, { axis: o.axis, index: Int32Array.from(index) });
+  }
+  return maps;
+}
+
+/** The model with its text (and what the exporter folded from it) set to `text`. */
+function withText(bytes: Uint8Array | LoadedModel, v: Vocabulary, text: ConstTensor): Uint8Array {
+  const m = bytes instanceof Uint8Array ? { proto: decodeModelBytes(bytes, "<retargeted>"), baseDir: null } : bytes;
+  const g = new GraphIR(m.proto.graph!, m.baseDir);
+  for (const s of v.sources) g.setConstant(s.name, s.derive(text));
+  return encodeModel(m.proto);
+}
+
+export async function proveRetarget(inputPath: string, model: LoadedModel, result: ReparamResult, sets: ValidationInput[][], tolerance: Tolerance): Promise<ValidationReport> {
+  const v = result.vocabulary!;
+  const rewritten = { bytes: encodeModel(model.proto) };
+  const { from: k, to: k2 } = v;
+  if (k2 <= k) {
+    const padded = rowsOf(v.base, v.value, k, (i) => (i < k2 ? i : 0));
+    const original = v.kind === "input" ? { path: inputPath } : { bytes: withText(loadModel(inputPath), v, padded) };
+    const bound = new Map(v.kind === "input" ? [[v.text, padded]] : []);
+    const r = await validateModels(original, rewritten, sets, { bound, tolerance, outputMaps: outputMaps(v, (j) => j) });
+    return { ...r, proof: "padded" };
+  }
+  const dup = rowsOf(v.base, v.base, k2, (i) => i % k);
+  const bound = new Map(v.kind === "input" ? [[v.text, v.base]] : []);
+  const bookkeeping = await validateModels({ path: inputPath }, { bytes: withText(result.bookkept!, v, dup) }, sets, { bound, tolerance, outputMaps: outputMaps(v, (j) => j % k) });
+  const r = await validateModels({ bytes: result.bookkept! }, rewritten, sets, { tolerance });
+  return { ...r, passed: r.passed && bookkeeping.passed, proof: "duplicated+swapped", bookkeeping: { ...bookkeeping, proof: "duplicated+swapped" } };
+}
