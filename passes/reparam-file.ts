@@ -74,7 +74,8 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     }
     return full;
   };
-  if (rewritten === 0) {
+  // A new vocabulary is worth writing even where no site could be rewritten (v1 image pooling).
+  if (rewritten === 0 && !result.vocabulary) {
     return finish({ exitCode: EXIT.NOTHING_TO_DO, message: `nothing to rewrite: ${describeSites(result.sites, o.sites ?? "all")}`, validation: null, written: false });
   }
 
@@ -86,7 +87,7 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   saveModel(model, resolve(o.output), o.externalData ? { externalData: { location: o.externalData } } : {});
   return finish({
     exitCode: passed ? EXIT.OK : EXIT.VALIDATION_FAILED,
-    message: passed ? `rewrote ${rewritten} site(s) into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
+    message: passed ? `${vocabulary ? `retargeted to ${vocabulary.to} classes and ` : ""}rewrote ${rewritten} site(s) into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
     validation, written: true,
   });
 }

@@ -131,11 +131,15 @@ describe.skipIf(!textFx)(`bind text on ${TEXT_FIXTURE}`, () => {
 });
 
 describe.skipIf(!plainFx)(`bind text on ${PLAIN_FIXTURE} (no text input)`, () => {
-  it("rejects a model with no text-like input", () => {
+  it("on a model with no text input, retargets the baked-in text instead (issue 7); a wrong D is refused", () => {
     const p = writeNpy(join(dir, "lonely.npy"), [80, 512], values(80 * 512));
     const m = loadFixture(plainFx!);
-    const e = errorOf(() => reparamModel(m, { sites: "head", textEmbed: { value: readNpy(p), source: p } }));
-    expect(e.message).toContain(p);
-    expect(e.message).toMatch(/no text-like input/);
+    const r = reparamModel(m, { sites: "head", textEmbed: { value: readNpy(p), source: p } });
+    expect(r.bound).toBeNull();
+    expect(r.vocabulary).toMatchObject({ text: "txt", from: 80, to: 80, kind: "constant" });
+    const q = writeNpy(join(dir, "narrow.npy"), [80, 64], values(80 * 64));
+    const e = errorOf(() => reparamModel(loadFixture(plainFx!), { sites: "head", textEmbed: { value: readNpy(q), source: q } }));
+    expect(e.message).toContain(q);
+    expect(e.message).toMatch(/D = 64, the model's text has D = 512/);
   });
 });
