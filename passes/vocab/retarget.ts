@@ -63,15 +63,19 @@ export function recordingProbe(g: GraphIR, shapes: Map<string, number[]>): Probe
 
 /**
  * Swaps the text (`sources[0]`, K rows, and the constants derived from it) for `value` (K' rows)
- * and makes the graph follow. `swap` performs the replacement (constants, or a bound input).
+ * and makes the graph follow. `swap` performs the replacement (constants, or a bound input);
+ * every site text operand in `operands` must be computed from the text.
  */
-export function retarget(g: GraphIR, probe: ProbeMaps, sources: TextSource[], from: number, value: ConstTensor, swap: () => void): Retarget {
+export function retarget(g: GraphIR, probe: ProbeMaps, sources: TextSource[], from: number, value: ConstTensor, swap: () => void, operands: string[]): Retarget {
   const name = sources[0].name;
   const to = value.dims[sources[0].axis];
   const pa = recordingProbe(g, probe.a);
   const pb = probe.b ? recordingProbe(g, probe.b) : null;
   const prop = propagateClassAxis(g, pa, sources, from);
   if ("refusal" in prop) throw new ReparamError(`cannot retarget the vocabulary: ${prop.refusal}`);
+  // A site still reading a text of the old vocabulary would be silently wrong.
+  const stale = operands.find((o) => !prop.axes.has(o));
+  if (stale) throw new ReparamError(`cannot retarget the vocabulary: the site operand '${stale}' is not computed from '${name}' (a text folded into a per-site constant, or a second text); name the text with --text-input if it is another constant`);
   const outputs: ClassOutput[] = g.outputs.filter((o) => prop.axes.has(o.name ?? "")).map((o) => ({ name: o.name!, ...prop.axes.get(o.name!)! }));
   // Shapes the outputs must have afterwards: the original ones with the class axis resized.
   const expected = (p: Probe | null) => new Map(g.outputs.map((o) => {

@@ -53,16 +53,17 @@ export function applyTextEmbed(g: GraphIR, r: TextEmbedRequest): TextEmbedResult
     const name = target.name!;
     const probe = r.probe(g);
     const base = { dtype, dims: value.dims.map((d, i) => (i === dims.length - 2 ? k : d)), data: value.data.slice(0, Math.min(k, checked.rows) * checked.dims) };
-    const change = retarget(g, probe, [identitySource(name, dims.length - 2)], k, value, () => g.bindInput(name, value));
+    const change = retarget(g, probe, [identitySource(name, dims.length - 2)], k, value, () => g.bindInput(name, value), r.operands());
     return { bound: { name, value }, vocabulary: { ...change, kind: "input", source, base: padRows(base, k, checked.dims), value }, warnings: checked.warnings };
   }
   const probe = r.probe(g);
-  const text = findTextConstant(g, recordingProbe(g, probe.a), named ? [] : r.operands(), named, source);
+  const operands = r.operands();
+  const text = findTextConstant(g, recordingProbe(g, probe.a), operands, named, source);
   const axis = text.dims.length - 2, k = text.dims[axis];
   const checked = checkEmbedding(embed, source, text.dims[axis + 1]);
   const value = asModelText(checked, text.dims.length, text.dtype);
   const base = g.constant(text.name)!;
-  const change = retarget(g, probe, text.sources, k, value, () => { for (const s of text.sources) g.setConstant(s.name, s.derive(value)); });
+  const change = retarget(g, probe, text.sources, k, value, () => { for (const s of text.sources) g.setConstant(s.name, s.derive(value)); }, operands);
   return { bound: null, vocabulary: { ...change, kind: "constant", source, base, value }, warnings: checked.warnings };
 }
 
