@@ -10,6 +10,7 @@ import { printSites, printSummary } from "./summary.ts";
 import { reparamModel } from "../passes/pipeline.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import { readNpy } from "../passes/io/npy.ts";
+import { embedCommand } from "./embed.ts";
 
 export const DEFAULT_MODEL = fileURLToPath(new URL("../models/fixtures/full-bn-einsum-op17-static.onnx", import.meta.url));
 
@@ -87,8 +88,9 @@ async function main(): Promise<void> {
       (argv) => runInspect(argv))
     .command("demo", "run reparam on the embedded default model (a tiny YOLO-World export)", (y) => reparamOptions(y).default("output", "yolo-world-demo.rep.onnx"),
       (argv) => runReparam(argv, DEFAULT_MODEL, argv.output as string))
+    .command(embedCommand)
     .epilogue("Exit codes: 0 rewritten and validated; 1 validation failed; 2 usage or input error; 3 nothing to rewrite; 70 internal error (a bug).")
-    .demandCommand(1, "give a command: reparam, inspect or demo")
+    .demandCommand(1, "give a command: reparam, inspect, embed or demo")
     .strict()
     .fail((msg, err) => {
       // yargs' own parse errors (YError) are usage errors; anything else came from a handler.
