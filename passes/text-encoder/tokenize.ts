@@ -24,8 +24,8 @@ function readJson(path: string, what: string): Record<string, unknown> {
   let text: string;
   try { text = readFileSync(path, "utf8"); } catch (e) { throw new ReparamError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? "error"})`); }
   let value: unknown;
-  try { value = JSON.parse(text); } catch (e) { throw new ReparamError(`${path}: ${what} is not valid JSON (${(e as Error).message})`); }
-  if (!value || typeof value !== "object" || Array.isArray(value)) throw new ReparamError(`${path}: ${what} is not a JSON object`);
+  try { value = JSON.parse(text); } catch (e) { throw new ReparamError(`${path}: not valid JSON (${(e as Error).message})`); }
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw new ReparamError(`${path}: not a JSON object (${what} expected)`);
   return value as Record<string, unknown>;
 }
 
