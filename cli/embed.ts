@@ -26,7 +26,7 @@ function progress(): ((done: number, total: number) => void) | undefined {
 async function run(argv: Record<string, unknown>): Promise<never> {
   for (const name of SINGLE) if (Array.isArray(argv[name])) throw new ReparamError(`--${name} was given more than once`);
   const batch = argv.batch as number;
-  if (!Number.isInteger(batch) || batch < 1) throw new ReparamError(`--batch ${argv.batch}: give a whole number of at least 1`);
+  if (!Number.isInteger(batch) || batch < 1) throw new ReparamError(`--batch: give a whole number of at least 1${Number.isNaN(batch) ? "" : ` (got ${batch})`}`);
   const list = nameList(argv);
   const r = await embedFile({
     names: list.names, namesSource: list.source, output: argv.output as string,

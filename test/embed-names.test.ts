@@ -45,6 +45,9 @@ describe("names files", () => {
     expect(parseClassesOption(" person, bus ,traffic light,").names).toEqual(["person", "bus", "traffic light"]);
     expect(parseClassesOption("a,b,a").warnings).toHaveLength(1);
     expect(() => parseClassesOption(" , ,")).toThrow(/--classes: no class names/);
+    const many = parseClassesOption(Array.from({ length: 30 }, () => "cat").join(",")).warnings;
+    expect(many).toHaveLength(11);
+    expect(many[10]).toBe("19 more repeated class names");
   });
 });
 

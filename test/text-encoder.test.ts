@@ -152,6 +152,6 @@ describe("embedClasses", () => {
     await expect(embedClasses([], { encoder: CLIP_TINY })).rejects.toThrow(ReparamError);
     await expect(embedClasses(["cat", " "], { encoder: CLIP_TINY })).rejects.toThrow(/class name 2 is empty/);
     await expect(embedClasses(["cat\ndog"], { encoder: CLIP_TINY })).rejects.toThrow(/line break/);
-    await expect(embedClasses(["cat"], { encoder: CLIP_TINY, batch: 0 })).rejects.toThrow(/--batch 0/);
+    await expect(embedClasses(["cat"], { encoder: CLIP_TINY, batch: 0 })).rejects.toThrow(/batch 0: give a whole number/);
   });
 });

@@ -46,7 +46,7 @@ function checkNames(names: readonly string[]): void {
 export async function embedClasses(names: readonly string[], options: EmbedOptions): Promise<EmbedResult> {
   checkNames(names);
   const batch = options.batch ?? DEFAULT_BATCH;
-  if (!Number.isInteger(batch) || batch < 1) throw new ReparamError(`--batch ${batch}: give a whole number of at least 1`);
+  if (!Number.isInteger(batch) || batch < 1) throw new ReparamError(`batch ${batch}: give a whole number of at least 1`);
   const files = findEncoderFiles(options.encoder, options.encoderModel);
   const model = await openTextModel(files.model, options.threads);
   try {

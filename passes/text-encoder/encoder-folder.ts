@@ -2,7 +2,7 @@
 // ONNX text model with projection. Everything is found on disk; nothing is fetched, so a
 // missing file is the user's to fix and the message names it.
 import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { ReparamError } from "../errors.ts";
 
 export interface EncoderFiles {
@@ -29,7 +29,7 @@ export function findEncoderFiles(dir: string, encoderModel?: string): EncoderFil
   let model: string | undefined;
   if (encoderModel !== undefined) {
     if (!isFile(encoderModel)) throw new ReparamError(`${encoderModel}: --encoder-model file not found`);
-    model = resolve(encoderModel);
+    model = encoderModel;
   } else {
     model = MODEL_CANDIDATES.map((c) => join(dir, c)).find(isFile);
     if (!model) throw new ReparamError(`${dir}: no ONNX text model found (looked for ${MODEL_CANDIDATES.join(", ")}; or give --encoder-model)`);

@@ -7,6 +7,8 @@ import { ReparamError } from "../errors.ts";
 
 export interface NameList { names: string[]; warnings: string[] }
 
+const MAX_LISTED = 10;
+
 export function duplicateWarnings(names: readonly string[]): string[] {
   const first = new Map<string, number>();
   const warnings: string[] = [];
@@ -15,6 +17,8 @@ export function duplicateWarnings(names: readonly string[]): string[] {
     if (seen === undefined) first.set(n, i);
     else warnings.push(`class name ${JSON.stringify(n)} appears more than once (entries ${seen + 1} and ${i + 1})`);
   });
+  // A list with hundreds of repeats should not bury the output: the first few, then a count.
+  if (warnings.length > MAX_LISTED) return [...warnings.slice(0, MAX_LISTED), `${warnings.length - MAX_LISTED} more repeated class names`];
   return warnings;
 }
 
