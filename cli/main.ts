@@ -11,6 +11,7 @@ import { modelNames } from "../passes/vocab/report.ts";
 import { reparamModel } from "../passes/pipeline.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import { readNpy } from "../passes/io/npy.ts";
+import { embedCommand } from "./embed.ts";
 
 export const DEFAULT_MODEL = fileURLToPath(new URL("../models/fixtures/full-bn-einsum-op17-static.onnx", import.meta.url));
 
@@ -20,11 +21,11 @@ function die(message: string, code: number): never {
   process.exit(code);
 }
 
-const SINGLE = ["output", "text-embed", "text-input", "sites", "neck-form", "report", "atol", "rtol", "external-data", "names"];
+const SINGLE = ["output", "text-embed", "text-input", "sites", "neck-form", "report", "atol", "rtol", "external-data", "names", "encoder", "encoder-model"];
 /** A value option given twice arrives as an array: say so instead of failing later. */
 function once(argv: Record<string, unknown>): void {
   for (const name of SINGLE) if (Array.isArray(argv[name])) throw new ReparamError(`--${name} was given more than once`);
-  if (argv["text-input"] !== undefined && argv["text-embed"] === undefined) throw new ReparamError("--text-input names the input --text-embed binds: give --text-embed too");
+  if (argv["text-input"] !== undefined && argv["text-embed"] === undefined && argv.encoder === undefined) throw new ReparamError("--text-input names the input --text-embed binds: give --text-embed too");
 }
 
 const textOptions = (y: ReturnType<typeof yargs>) => y
@@ -44,6 +45,8 @@ const reparamOptions = (y: ReturnType<typeof yargs>) => textOptions(y)
   .option("force", { type: "boolean", default: false, describe: "write the output even if validation fails (exit code stays 1)" })
   .option("external-data", { type: "string", requiresArg: true, describe: "save weights of 1 KiB and more to this file beside the output (automatic past the 2 GiB protobuf limit)" })
   .option("names", { type: "string", requiresArg: true, describe: "class names of the new vocabulary (one per line, or a JSON array) for the model's names metadata" })
+  .option("encoder", { type: "string", requiresArg: true, describe: "CLIP text encoder folder (tokenizer.json + ONNX text model): embed --names and use them as the vocabulary" })
+  .option("encoder-model", { type: "string", requiresArg: true, describe: "the ONNX text model, when not at DIR/text_model.onnx, DIR/onnx/text_model.onnx or DIR/model.onnx" })
   .option("json", { type: "boolean", default: false, describe: "print the result as JSON on stdout" });
 
 async function runReparam(argv: Record<string, unknown>, input: string, output: string): Promise<never> {
@@ -58,6 +61,7 @@ async function runReparam(argv: Record<string, unknown>, input: string, output: 
     inputShapes: parseInputShapes(argv["input-shape"] as string[]), validate: argv.validate as boolean,
     force: argv.force as boolean, tolerance: tol, report: argv.report as string | undefined,
     externalData: argv["external-data"] as string | undefined, names: argv.names as string | undefined,
+    encoder: argv.encoder as string | undefined, encoderModel: argv["encoder-model"] as string | undefined,
   });
   for (const w of r.warnings) process.stderr.write(`onnx-reparam: warning: ${w}\n`);
   if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, unmatched: r.unmatched, vocabulary: r.vocabulary, warnings: r.warnings, validation: r.validation }, null, 2) + "\n");
@@ -92,8 +96,9 @@ async function main(): Promise<void> {
       (argv) => runInspect(argv))
     .command("demo", "run reparam on the embedded default model (a tiny YOLO-World export)", (y) => reparamOptions(y).default("output", "yolo-world-demo.rep.onnx"),
       (argv) => runReparam(argv, DEFAULT_MODEL, argv.output as string))
+    .command(embedCommand)
     .epilogue("Exit codes: 0 rewritten and validated; 1 validation failed; 2 usage or input error; 3 nothing to rewrite; 70 internal error (a bug).")
-    .demandCommand(1, "give a command: reparam, inspect or demo")
+    .demandCommand(1, "give a command: reparam, inspect, embed or demo")
     .strict()
     .fail((msg, err) => {
       // yargs' own parse errors (YError) are usage errors; anything else came from a handler.

@@ -10,3 +10,8 @@ export { validateModels, DEFAULT_TOLERANCE, type ValidationReport } from "./vali
 export { ConstantFolder } from "./fold/fold-constants.ts";
 export { readNpy, parseNpy } from "./io/npy.ts";
 export type { SiteReport } from "./rules/site.ts";
+export { embedClasses, DEFAULT_BATCH, type EmbedOptions, type EmbedResult } from "./text-encoder/embed.ts";
+export { embedFile, namesFileFor, type EmbedFileOptions, type EmbedFileResult } from "./text-encoder/embed-file.ts";
+export { readNamesFile, parseClassesOption, duplicateWarnings, type NameList } from "./vocab/names-list.ts";
+export { findEncoderFiles, type EncoderFiles } from "./text-encoder/encoder-folder.ts";
+export { writeNpy, encodeNpy, type NpyDtype } from "./io/npy.ts";

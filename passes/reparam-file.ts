@@ -11,7 +11,9 @@ import { proveRewrite } from "./validate/prove-rewrite.ts";
 import { EXIT, ReparamError } from "./errors.ts";
 import type { SiteReport } from "./rules/site.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
-import { readNamesFile } from "./vocab/names.ts";
+import { readNamesFile } from "./vocab/names-list.ts";
+import { embedClasses } from "./text-encoder/embed.ts";
+import { DT } from "./io/onnx-types.ts";
 import { describeVocabulary, type VocabularyReport } from "./vocab/report.ts";
 
 export interface ReparamFileOptions {
@@ -30,6 +32,9 @@ export interface ReparamFileOptions {
   externalData?: string;
   /** Class names for the model's `names` metadata (one per line, or a JSON array). */
   names?: string;
+  /** A CLIP text encoder folder (see `embed`): embeds `names` and uses them as the text. */
+  encoder?: string;
+  encoderModel?: string;
 }
 
 export interface ReparamFileResult {
@@ -53,12 +58,17 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   const model = loadModel(o.input);
   const graph = model.proto.graph!;
   const originalInputs = [...(graph.input ?? [])];
-  const embed = o.textEmbed ? { value: readNpy(o.textEmbed), source: o.textEmbed } : undefined;
+  if (o.encoder && o.textEmbed) throw new ReparamError("--encoder computes the text embeddings --text-embed would give: use one of them");
+  if (o.encoderModel && !o.encoder) throw new ReparamError("--encoder-model names the text model inside --encoder: give --encoder too");
   const names = o.names ? readNamesFile(o.names) : null;
-  if (names && !embed) throw new ReparamError("--names sets the class names of a new vocabulary: give --text-embed too");
+  if (o.encoder && !names) throw new ReparamError("--encoder embeds the class names of --names: give --names too");
+  if (names && !o.textEmbed && !o.encoder) throw new ReparamError("--names sets the class names of a new vocabulary: give --text-embed (or --encoder) too");
+  const encoded = o.encoder ? await embedClasses(names!.names, { encoder: o.encoder, encoderModel: o.encoderModel }) : null;
+  const embed = o.textEmbed ? { value: readNpy(o.textEmbed), source: o.textEmbed }
+    : encoded ? { value: { dtype: DT.FLOAT, dims: encoded.dims, data: Float64Array.from(encoded.data) }, source: `--encoder ${o.encoder}` } : undefined;
   const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm, keepBookkept: o.validate !== false };
   const result = reparamModel(model, opts);
-  const warnings = [...result.warnings, ...(names?.warnings ?? [])];
+  const warnings = [...(encoded?.warnings ?? []), ...result.warnings, ...(names?.warnings ?? [])];
   const vocabulary = result.vocabulary || result.bound ? describeVocabulary(model, result, names?.names ?? null, embed!.source, warnings) : null;
   const rewritten = result.sites.filter((s) => s.status === "rewritten").length;
   const finish = (r: Omit<ReparamFileResult, "sites" | "unmatched" | "warnings" | "vocabulary">): ReparamFileResult => {

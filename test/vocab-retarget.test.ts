@@ -185,7 +185,7 @@ describe("names metadata and bad input", () => {
     const r = await reparamFile({ input: fixturePath(fx.file), output: join(tmp, "warn.onnx"), textEmbed: bad("zero.npy", t.dims, t.data), names: dup, validate: false });
     expect(r.exitCode).toBe(0);
     expect(r.warnings.join("\n")).toMatch(/row 2 is all zeros/);
-    expect(r.warnings.join("\n")).toMatch(/'c0' appears twice/);
+    expect(r.warnings.join("\n")).toMatch(/"c0" appears more than once/);
   });
 
   it("float64 rows are accepted and rounded like float32 ones", async () => {
@@ -227,5 +227,39 @@ describe("command line", () => {
     expect(stale.code).toBe(0);
     expect(ownStderrLines(stale.stderr)).toEqual([expect.stringMatching(/^onnx-reparam: warning: the model's 'names' metadata \(80 names\) no longer matches/)]);
     expect(JSON.parse(stale.stdout).vocabulary).toMatchObject({ from: 80, to: 20, names: "stale" });
+  });
+});
+
+describe("class names to a proven model in one step (reparam --encoder)", () => {
+  it("embeds the names with the tiny CLIP encoder, retargets, sets names, and matches PyTorch run on those embeddings", async () => {
+    const name = "ultralytics-world-op20-static-meta";
+    const ref = fixturePath(`vocab/refs/${name}/clip40.r0.output0.npy`);
+    if (!existsSync(fixturePath(`${name}.onnx`)) || !existsSync(ref)) return;
+    const out = join(tmp, "one-step.onnx");
+    const namesFile = fixturePath("vocab/clip40.names.json");
+    const r = await reparamFile({ input: fixturePath(`${name}.onnx`), output: out, encoder: fixturePath("clip-tiny"), names: namesFile });
+    expect(r.exitCode, r.message).toBe(0);
+    expect(r.vocabulary).toMatchObject({ from: 80, to: 40, names: "set", proof: "padded" });
+    expect(r.warnings.join("\n")).toMatch(/77/); // the very long name was truncated, as CLIP does
+    const m = loadModel(out);
+    expect(modelNames(m).names).toEqual(JSON.parse(readFileSync(namesFile, "utf8")));
+    const session = await createSession(readFileSync(out));
+    try {
+      const got = await runOnNpy(session, { images: `refs/${name}/r0.images.npy` });
+      const torch = readNpy(ref);
+      expect(got.output0.dims).toEqual(torch.dims);
+      const e = worstError(torch.data, got.output0.data, TOL.rtol);
+      expect(e.minAtol, `max abs ${e.maxAbs}`).toBeLessThanOrEqual(TOL.atol);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it("--encoder needs --names and excludes --text-embed", async () => {
+    const input = fixturePath("ultralytics-world-op17-dynamic.onnx");
+    const a = await reparamFile({ input, output: join(tmp, "e1.onnx"), encoder: fixturePath("clip-tiny") }).catch((e: unknown) => e);
+    expect((a as Error).message).toMatch(/give --names too/);
+    const b = await reparamFile({ input, output: join(tmp, "e2.onnx"), encoder: fixturePath("clip-tiny"), textEmbed: fixturePath("vocab/texts-k20.npy"), names: fixturePath("vocab/names-k20.txt") }).catch((e: unknown) => e);
+    expect((b as ReparamError).exitCode).toBe(2);
   });
 });

@@ -1,35 +1,5 @@
-// Class names: read from a user's file, and kept in the model's `names` metadata in the
-// format its exporter used. Ultralytics writes str() of a Python dict, {0: 'person', ...},
+// Class names in the model's `names` metadata, in the format its exporter used. Ultralytics writes str() of a Python dict, {0: 'person', ...},
 // and parses it back with ast.literal_eval, so the quoting must be Python's repr.
-import { readFileSync } from "node:fs";
-import { ReparamError } from "../errors.ts";
-
-export interface NamesFile { names: string[]; warnings: string[] }
-
-/** One name per line (blank lines and surrounding spaces ignored), or a JSON array of strings. */
-export function parseNamesText(text: string, source: string): NamesFile {
-  const body = text.replace(/^\uFEFF/, "");
-  let names: string[];
-  if (body.trimStart().startsWith("[")) {
-    let parsed: unknown;
-    try { parsed = JSON.parse(body); } catch (e) { throw new ReparamError(`${source}: not a JSON array of strings (${(e as Error).message})`); }
-    if (!Array.isArray(parsed) || parsed.some((v) => typeof v !== "string")) throw new ReparamError(`${source}: a JSON names file must be an array of strings`);
-    names = (parsed as string[]).map((s) => s.trim());
-  } else names = body.split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
-  if (names.length === 0) throw new ReparamError(`${source}: no class names in it`);
-  const seen = new Map<string, number>(), warnings: string[] = [];
-  names.forEach((n, i) => {
-    if (seen.has(n)) warnings.push(`${source}: '${n}' appears twice (classes ${seen.get(n)} and ${i})`);
-    else seen.set(n, i);
-  });
-  return { names, warnings };
-}
-
-export function readNamesFile(path: string): NamesFile {
-  let text: string;
-  try { text = readFileSync(path, "utf8"); } catch (e) { throw new ReparamError(`${path}: cannot read names file (${(e as NodeJS.ErrnoException).code ?? "error"})`); }
-  return parseNamesText(text, path);
-}
 
 /** Python's repr() of a str: single quotes unless the text has one and no double quote. */
 export function pyRepr(s: string): string {
