@@ -13,7 +13,7 @@ import { GraphIR } from "../ir/graph.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import type { ReparamResult } from "../pipeline.ts";
 import type { Vocabulary } from "../vocab/text-embed.ts";
-import { segSize } from "../vocab/class-axis.ts";
+import { segSize } from "../vocab/segments.ts";
 import { validateModels, type OutputMap, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
 
 /** K rows of `rows` (D wide) chosen by `pick(i)`, shaped like the model's text. */

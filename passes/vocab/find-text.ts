@@ -5,7 +5,8 @@
 import { DT } from "../io/onnx-types.ts";
 import type { GraphIR } from "../ir/graph.ts";
 import { ReparamError } from "../errors.ts";
-import { propagateClassAxis, type Probe } from "./class-axis.ts";
+import { propagateClassAxis } from "./class-axis.ts";
+import type { Probe } from "./segments.ts";
 import { derivedSources, identitySource, type TextSource } from "./derived.ts";
 
 export interface TextConstant { name: string; dims: number[]; dtype: number; sources: TextSource[] }

@@ -11,7 +11,8 @@ import type { GraphIR } from "../ir/graph.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { ConstantFolder } from "../fold/fold-constants.ts";
 import { ReparamError } from "../errors.ts";
-import { propagateClassAxis, segSize, type Probe, type Segment } from "./class-axis.ts";
+import { propagateClassAxis } from "./class-axis.ts";
+import { segSize, type Probe, type Segment } from "./segments.ts";
 import { patchShapes } from "./shape-patches.ts";
 import type { TextSource } from "./derived.ts";
 

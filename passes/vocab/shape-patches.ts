@@ -9,7 +9,7 @@ import { attr, type GraphIR } from "../ir/graph.ts";
 import { numel, type ConstTensor } from "../ir/tensor.ts";
 import { normAxis, reshapeDims } from "../fold/kernels.ts";
 import { ConstantFolder } from "../fold/fold-constants.ts";
-import { segSize, sliceSegs, type ClassAxis, type Segment } from "./class-axis.ts";
+import { segSize, sliceSegs, type ClassAxis, type Segment } from "./segments.ts";
 
 export interface PatchContext {
   graph: GraphIR;
