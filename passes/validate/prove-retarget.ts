@@ -14,6 +14,7 @@ import type { ConstTensor } from "../ir/tensor.ts";
 import type { ReparamResult } from "../pipeline.ts";
 import type { Vocabulary } from "../vocab/text-embed.ts";
 import { segSize } from "../vocab/segments.ts";
+import { ReparamError } from "../errors.ts";
 import { validateModels, type OutputMap, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
 
 /** K rows of `rows` (D wide) chosen by `pick(i)`, shaped like the model's text. */
@@ -53,16 +54,21 @@ export async function proveRetarget(inputPath: string, model: LoadedModel, resul
   const v = result.vocabulary!;
   const rewritten = { bytes: encodeModel(model.proto) };
   const { from: k, to: k2 } = v;
+  if (v.mixes && k2 !== k) throw new ReparamError(`cannot prove the retarget: ${v.mixes}, so padding or repeating classes changes the original's outputs and it is no oracle for ${k2} classes; --no-validate writes the model unproven`);
+  // The original with a K-row text: set in the file (a constant, or an input's initializer
+  // default, which onnxruntime does not let a caller feed), or fed (a plain input).
+  const asConstant = v.kind === "constant" || (loadModel(inputPath).proto.graph?.initializer ?? []).some((t) => t.name === v.text);
+  const original = (text: ConstTensor) => (asConstant ? { bytes: withText(loadModel(inputPath), v, text) } : { path: inputPath });
+  const feeds = (text: ConstTensor) => new Map(asConstant ? [] : [[v.text, text]]);
   if (k2 <= k) {
     const padded = rowsOf(v.base, v.value, k, (i) => (i < k2 ? i : 0));
-    const original = v.kind === "input" ? { path: inputPath } : { bytes: withText(loadModel(inputPath), v, padded) };
-    const bound = new Map(v.kind === "input" ? [[v.text, padded]] : []);
-    const r = await validateModels(original, rewritten, sets, { bound, tolerance, outputMaps: outputMaps(v, (j) => j) });
+    const r = await validateModels(original(padded), rewritten, sets, { bound: feeds(padded), tolerance, outputMaps: outputMaps(v, (j) => j) });
     return { ...r, proof: "padded" };
   }
   const dup = rowsOf(v.base, v.base, k2, (i) => i % k);
-  const bound = new Map(v.kind === "input" ? [[v.text, v.base]] : []);
-  const bookkeeping = await validateModels({ path: inputPath }, { bytes: withText(result.bookkept!, v, dup) }, sets, { bound, tolerance, outputMaps: outputMaps(v, (j) => j % k) });
+  // The original's own text needs no edit (a recomputed derived constant could differ by an ulp).
+  const own = v.kind === "constant" ? { path: inputPath } : original(v.base);
+  const bookkeeping = await validateModels(own, { bytes: withText(result.bookkept!, v, dup) }, sets, { bound: feeds(v.base), tolerance, outputMaps: outputMaps(v, (j) => j % k) });
   const r = await validateModels({ bytes: result.bookkept! }, rewritten, sets, { tolerance });
   return { ...r, passed: r.passed && bookkeeping.passed, proof: "duplicated+swapped", bookkeeping: { ...bookkeeping, proof: "duplicated+swapped" } };
 }

@@ -41,7 +41,7 @@ export function matmulThrough(n: Node, state: (v: string) => ClassAxis | null, p
   // The contracted axis: a's last, b's second to last.
   if ((ca && ca.axis === ra - 1) || (cb && cb.axis === rb - 2)) {
     if (!(ca && ca.axis === ra - 1 && cb && cb.axis === rb - 2 && sameSegs(ca.segs, cb.segs))) return "contracts the classes with per-class values not derived from the text";
-    return { states: [null] };
+    return { states: [null], mixes: "contracts over the classes" };
   }
   const outs: ClassAxis[] = [];
   if (ca) outs.push({ axis: ca.axis === ra - 2 ? ro - 2 : ca.axis + ro - ra, segs: ca.segs });
@@ -96,5 +96,5 @@ export function einsumThrough(n: Node, state: (v: string) => ClassAxis | null, p
   }
   const at = eq.output.indexOf(letter!);
   void k;
-  return { states: [at < 0 ? null : { axis: at, segs: segs! }] };
+  return at < 0 ? { states: [null], mixes: "contracts over the classes" } : { states: [{ axis: at, segs: segs! }] };
 }

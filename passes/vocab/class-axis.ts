@@ -15,6 +15,8 @@ export interface Propagation {
   axes: Map<string, ClassAxis>;
   /** Nodes whose shape arguments may encode the class size (checked and patched after the swap). */
   shapeNodes: Node[];
+  /** The first op whose values depend on how many times a class occurs (see Through.mixes). */
+  mixes: string | null;
 }
 
 const SAME = new Set([
@@ -25,6 +27,7 @@ const SAME = new Set([
 const BROADCAST = new Set(["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Where", "And", "Or", "Xor", "Mod", "Sum", "Mean", "PRelu"]);
 const REDUCE = new Set(["ReduceMax", "ReduceMin", "ReduceSum", "ReduceMean", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceProd", "ReduceSumSquare"]);
 const POOL = new Set(["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool"]);
+const NORMALIZING = new Set(["Softmax", "LogSoftmax", "Hardmax", "LpNormalization"]);
 // Reading a shape is not reading classes: the value it gives is recomputed from the new shapes.
 const SHAPE_ONLY = new Set(["Shape", "Size"]);
 
@@ -39,6 +42,7 @@ const int = (n: Node, a: string, d: number) => { const v = attr(n, a)?.i; return
 export function propagateClassAxis(g: GraphIR, probe: Probe, sources: ReadonlyArray<{ name: string; axis: number }>, k: number): Propagation | { refusal: string } {
   const axes = new Map<string, ClassAxis>(sources.map((s) => [s.name, { axis: s.axis, segs: [{ k: true }] }]));
   const shapeNodes: Node[] = [];
+  let mixes: string | null = null;
   for (const n of g.nodes) {
     const reads = nodeReads(n);
     if (!reads.some((v) => axes.has(v))) continue;
@@ -50,11 +54,12 @@ export function propagateClassAxis(g: GraphIR, probe: Probe, sources: ReadonlyAr
       if (typeof out === "string") return { refusal: `${label(n)}: ${out}` };
       out.states.forEach((s, i) => { if (s && n.output?.[i]) axes.set(n.output[i], s); });
       if (out.checkShapes) shapeNodes.push(n);
+      if (out.mixes && !mixes) mixes = `${label(n)} ${out.mixes}`;
     } catch (e) {
       return { refusal: `${label(n)}: cannot follow the class axis (${typeof e === "string" ? e : (e as Error).message})` };
     }
   }
-  return { axes, shapeNodes };
+  return { axes, shapeNodes, mixes };
 }
 
 function classAxisThrough(n: Node, state: (v: string) => ClassAxis | null, p: Probe, k: number): Through | string {
@@ -67,6 +72,8 @@ function classAxisThrough(n: Node, state: (v: string) => ClassAxis | null, p: Pr
 
   if (SAME.has(op)) {
     if (!s0 || ins.slice(1).some((v) => v && state(v))) return "the class axis reaches a parameter input";
+    // Before opset 13 a softmax flattens from its axis on: any class axis at or after it is mixed.
+    if (NORMALIZING.has(op) && s0.axis >= normAxis(int(n, "axis", op === "LpNormalization" ? -1 : 1), p.shape(ins[0]).length)) return { states: [s0], mixes: "normalizes over the classes" };
     return one(s0);
   }
   if (op === "LayerNormalization") {
@@ -185,7 +192,9 @@ function classAxisThrough(n: Node, state: (v: string) => ClassAxis | null, p: Pr
     const given = ins[1] ? p.values(ins[1]) : ints(n, "axes");
     if (given && given.length === 0 && int(n, "noop_with_empty_axes", 0) === 1) return one(s0);
     const ax = given && given.length ? given.map((a) => normAxis(a, rank)) : Array.from({ length: rank }, (_, i) => i);
-    return one(reduced(s0, ax, int(n, "keepdims", 1) === 1));
+    const out = one(reduced(s0, ax, int(n, "keepdims", 1) === 1));
+    // A max or min over the classes does not change when a class is repeated; a sum does.
+    return ax.includes(s0.axis) && op !== "ReduceMax" && op !== "ReduceMin" ? { ...out, mixes: "reduces over the classes" } : out;
   }
   return `${op} is not known to keep the class axis`;
 }

@@ -7,8 +7,13 @@ import type { GraphIR } from "../ir/graph.ts";
 import { FLOAT_TYPES, numel, type ConstTensor } from "../ir/tensor.ts";
 import { roundTo } from "../fold/kernels.ts";
 
-/** A constant that holds the text or a function of it, on class axis `axis`. */
-export interface TextSource { name: string; axis: number; derive(text: ConstTensor): ConstTensor }
+/**
+ * A constant that holds the text or a function of it, on class axis `axis`. `ambiguous` is
+ * set when the old text had unit rows: then its row norms are all ones (as a per-class scale
+ * of ones would be) and a copy equals its normalized rows, so the reading is only safe for
+ * new rows of unit norm too, where every reading gives the same values.
+ */
+export interface TextSource { name: string; axis: number; derive(text: ConstTensor): ConstTensor; ambiguous?: string }
 
 export const identitySource = (name: string, axis: number): TextSource => ({ name, axis, derive: (t) => t });
 
@@ -23,10 +28,14 @@ function rowNorms(t: ConstTensor): Float64Array {
   return out;
 }
 
+/** Rows of unit L2 norm, to float32 rounding. */
+export const unitRows = (t: ConstTensor): boolean => rowNorms(t).every((n) => Math.abs(n - 1) <= 1e-5);
+
 const DERIVATIONS: Array<{ what: string; size: (k: number, d: number) => number; values: (t: ConstTensor) => Float64Array }> = [
   // A plain copy first: with unit-norm rows a copy would also pass for "normalized rows".
   { what: "copy", size: (k, d) => k * d, values: (t) => t.data },
-  { what: "row L2 norms", size: (k) => k, values: rowNorms },
+  // F.normalize clamps the norm at eps: a zero row must give 0, not 0/0.
+  { what: "row L2 norms", size: (k) => k, values: (t) => rowNorms(t).map((n) => Math.max(n, 1e-12)) },
   {
     what: "normalized rows", size: (k, d) => k * d,
     values: (t) => {
@@ -46,6 +55,7 @@ export function derivedSources(g: GraphIR, textName: string, text: ConstTensor):
   const d = text.dims[text.dims.length - 1], k = text.dims[text.dims.length - 2];
   const names = [...(g.proto.initializer ?? []).map((t) => t.name ?? ""), ...g.nodes.filter((n) => n.op_type === "Constant" && !n.domain).map((n) => n.output![0])];
   const out: TextSource[] = [];
+  const unit = unitRows(text);
   for (const name of names) {
     if (name === textName || g.isOverridable(name)) continue;
     const init = g.initializer(name);
@@ -61,6 +71,7 @@ export function derivedSources(g: GraphIR, textName: string, text: ConstTensor):
       if (!close(c.data, roundTo(c.dtype, f.values(text)))) continue;
       out.push({
         name, axis,
+        ambiguous: unit ? `'${name}' equals the ${f.what} of the model's unit-norm text, which for unit rows is also ${f.what === "row L2 norms" ? "a per-class constant of ones" : "another reading of the text"}` : undefined,
         derive: (t) => {
           const k2 = t.dims[t.dims.length - 2];
           return { dtype: c.dtype, dims: c.dims.map((x, i) => (i === axis ? k2 : x)), data: roundTo(c.dtype, f.values(t)) };

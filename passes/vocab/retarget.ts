@@ -15,6 +15,7 @@ import { propagateClassAxis } from "./class-axis.ts";
 import { segSize, type Probe, type Segment } from "./segments.ts";
 import { patchShapes } from "./shape-patches.ts";
 import type { TextSource } from "./derived.ts";
+import { strayVocabularyCopies } from "./stray-copies.ts";
 
 export interface ProbeMaps { a: Map<string, number[]>; b: Map<string, number[]> | null }
 
@@ -33,6 +34,8 @@ export interface Retarget {
   edits: string[];
   /** Graph outputs whose new shape the shape inference could not compute (the proof still runs them). */
   unchecked: string[];
+  /** An op whose values change when classes repeat (a softmax over them): the padded and duplicated proofs do not apply. */
+  mixes: string | null;
 }
 
 /** A probe over the original graph that remembers what it read, so it still answers after the edits. */
@@ -72,8 +75,12 @@ export function retarget(g: GraphIR, probe: ProbeMaps, sources: TextSource[], fr
   const to = value.dims[sources[0].axis];
   const pa = recordingProbe(g, probe.a);
   const pb = probe.b ? recordingProbe(g, probe.b) : null;
+  // With one class, the class axis cannot be told from the size-1 axes around it.
+  if (from < 2) throw new ReparamError(`cannot retarget the vocabulary: the model's text '${name}' has ${from} row; a single-class export cannot be followed (export it with two or more classes)`);
   const prop = propagateClassAxis(g, pa, sources, from);
   if ("refusal" in prop) throw new ReparamError(`cannot retarget the vocabulary: ${prop.refusal}`);
+  const stray = strayVocabularyCopies(g, new Set(prop.axes.keys()), from);
+  if (stray.length) throw new ReparamError(`cannot retarget the vocabulary: '${stray[0]}' holds ${from} rows like the text but is not computed from '${name}' (a copy the exporter folded, e.g. a Linear of the text): it would keep the old classes`);
   // A site still reading a text of the old vocabulary would be silently wrong.
   const stale = operands.find((o) => !prop.axes.has(o));
   if (stale) throw new ReparamError(`cannot retarget the vocabulary: the site operand '${stale}' is not computed from '${name}' (a text folded into a per-site constant, or a second text); name the text with --text-input if it is another constant`);
@@ -113,7 +120,7 @@ export function retarget(g: GraphIR, probe: ProbeMaps, sources: TextSource[], fr
       if (got.join() !== w.join()) throw new ReparamError(`cannot retarget the vocabulary: output '${o.name}' would have shape [${got}], expected [${w}]`);
     }
   }
-  return { text: name, sources, from, to, outputs, edits, unchecked: [...unchecked] };
+  return { text: name, sources, from, to, outputs, edits, unchecked: [...unchecked], mixes: prop.mixes };
 }
 
 /** Declared dims (graph outputs, value_info) on the class axis: K-sized ones become K'-sized. */

@@ -9,8 +9,12 @@ export interface Probe {
   values(v: string): number[];
 }
 
-/** What an op makes of the class axis: one state per output (null: no classes there). */
-export interface Through { states: Array<ClassAxis | null>; checkShapes?: boolean }
+/**
+ * What an op makes of the class axis: one state per output (null: no classes there).
+ * `mixes` says how the op combines classes (a softmax or sum over them): then its values
+ * change when classes are repeated, and the proofs that pad or repeat classes do not hold.
+ */
+export interface Through { states: Array<ClassAxis | null>; checkShapes?: boolean; mixes?: string }
 
 export const segSize = (segs: readonly Segment[], k: number): number => segs.reduce((s, g) => s + ("k" in g ? k : g.n), 0);
 export const sameSegs = (a: Segment[], b: Segment[]) => a.length === b.length && a.every((s, i) => ("k" in s ? "k" in b[i] : !("k" in b[i]) && b[i] && (b[i] as { n: number }).n === s.n));

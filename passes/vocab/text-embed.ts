@@ -9,7 +9,7 @@ import { declaredDims } from "../input-shapes.ts";
 import { ReparamError } from "../errors.ts";
 import { asModelText, checkEmbedding } from "./embedding.ts";
 import { findTextConstant } from "./find-text.ts";
-import { identitySource } from "./derived.ts";
+import { identitySource, unitRows } from "./derived.ts";
 import { recordingProbe, retarget, type ProbeMaps, type Retarget } from "./retarget.ts";
 
 export interface Vocabulary extends Retarget {
@@ -63,6 +63,8 @@ export function applyTextEmbed(g: GraphIR, r: TextEmbedRequest): TextEmbedResult
   const checked = checkEmbedding(embed, source, text.dims[axis + 1]);
   const value = asModelText(checked, text.dims.length, text.dtype);
   const base = g.constant(text.name)!;
+  const unclear = text.sources.find((s) => s.ambiguous);
+  if (unclear && !unitRows(value)) throw new ReparamError(`${source}: ${unclear.ambiguous}; give L2-normalized rows (as CLIP text models do), for which both readings agree`);
   const change = retarget(g, probe, text.sources, k, value, () => { for (const s of text.sources) g.setConstant(s.name, s.derive(value)); }, operands);
   return { bound: null, vocabulary: { ...change, kind: "constant", source, base, value }, warnings: checked.warnings };
 }
