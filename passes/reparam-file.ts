@@ -11,6 +11,7 @@ import { proveRewrite } from "./validate/prove-rewrite.ts";
 import { EXIT, ReparamError } from "./errors.ts";
 import type { SiteReport } from "./rules/site.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
+import type { ProgressFn } from "./progress.ts";
 
 export interface ReparamFileOptions {
   input: string;
@@ -26,6 +27,8 @@ export interface ReparamFileOptions {
   report?: string;
   /** Write initializers of 1 KiB and more to this file beside the output. */
   externalData?: string;
+  /** Called as the work moves on (loading, rewriting, validating, saving); the library never prints. */
+  onProgress?: ProgressFn;
 }
 
 export interface ReparamFileResult {
@@ -43,11 +46,13 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new ReparamError(`--${name} expects a finite number >= 0`);
   }
   checkOutputPaths({ input: o.input, output: o.output, report: o.report, externalData: o.externalData });
+  o.onProgress?.({ message: `loading ${o.input}` });
   const model = loadModel(o.input);
   const graph = model.proto.graph!;
   const originalInputs = [...(graph.input ?? [])];
   const embed = o.textEmbed ? { value: readNpy(o.textEmbed), source: o.textEmbed } : undefined;
   const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm };
+  o.onProgress?.({ message: "finding sites and folding the text path" });
   const result = reparamModel(model, opts);
   const rewritten = result.sites.filter((s) => s.status === "rewritten").length;
   const finish = (r: Omit<ReparamFileResult, "sites" | "unmatched">): ReparamFileResult => {
@@ -66,11 +71,13 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     return finish({ exitCode: EXIT.NOTHING_TO_DO, message: `nothing to rewrite: ${describeSites(result.sites, o.sites ?? "all")}`, validation: null, written: false });
   }
 
+  if (o.validate !== false) o.onProgress?.({ message: "validating in onnxruntime (original and rewritten model)" });
   const validation = o.validate === false ? null : await proveRewrite(o.input, model, originalInputs, result, o.tolerance);
   const passed = validation?.passed ?? true;
   if (!passed && !o.force) {
     return finish({ exitCode: EXIT.VALIDATION_FAILED, message: `validation failed (${failedOutputs(validation!)}); nothing written (--force writes anyway)`, validation, written: false });
   }
+  o.onProgress?.({ message: `saving ${o.output}` });
   saveModel(model, resolve(o.output), o.externalData ? { externalData: { location: o.externalData } } : {});
   return finish({
     exitCode: passed ? EXIT.OK : EXIT.VALIDATION_FAILED,
