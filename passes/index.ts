@@ -10,3 +10,6 @@ export { validateModels, DEFAULT_TOLERANCE, type ValidationReport } from "./vali
 export { ConstantFolder } from "./fold/fold-constants.ts";
 export { readNpy, parseNpy } from "./io/npy.ts";
 export type { SiteReport } from "./rules/site.ts";
+export { validateFiles, type ValidateFilesOptions, type ValidateFilesResult } from "./validate/validate-files.ts";
+export { benchModels, timeAlternating, type BenchModelsOptions, type BenchModelsResult, type TimingOptions, type TimingResult, type TimingStats } from "./bench/timing.ts";
+export type { Progress, ProgressFn } from "./progress.ts";
