@@ -4,7 +4,7 @@ import { benchModels } from "../passes/bench/timing.ts";
 import type { ProgressFn } from "../passes/progress.ts";
 import { benchJson } from "./bench.ts";
 
-const DEMO_TIMING = { runs: 30, warmup: 2, budgetMs: 3000 };
+const DEMO_TIMING = { runs: 60, warmup: 3, budgetMs: 3000 };
 
 export async function demoSpeedup(original: string, rewritten: string, onProgress?: ProgressFn): Promise<{ json: Record<string, unknown>; text: string }> {
   const r = await benchModels({ path: original }, { path: rewritten }, { ...DEMO_TIMING, onProgress: onProgress && ((p) => onProgress({ ...p, message: `timing original vs rewritten: ${p.message}` })) });
