@@ -11,10 +11,9 @@ import { printSites, printSummary } from "./summary.ts";
 import { reparamModel } from "../passes/pipeline.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import { readNpy } from "../passes/io/npy.ts";
-import type { ReparamFileResult } from "../passes/reparam-file.ts";
 import type { ProgressFn } from "../passes/progress.ts";
 import { PACKAGE_ROOT, PACKAGE_VERSION } from "./package-root.ts";
-import { progressLine } from "./progress.ts";
+import { clearProgress, progressLine } from "./progress.ts";
 import { validateCommand } from "./validate.ts";
 import { benchCommand } from "./bench.ts";
 import { demoSpeedup } from "./demo.ts";
@@ -22,6 +21,7 @@ import { demoSpeedup } from "./demo.ts";
 export const DEFAULT_MODEL = join(PACKAGE_ROOT, "models/fixtures/full-bn-einsum-op17-static.onnx");
 
 function die(message: string, code: number): never {
+  clearProgress();
   // yargs puts the reason on a second line ("Invalid values:\n  Argument: ..."): fold, don't cut.
   process.stderr.write(`onnx-reparam: ${message.trim().replace(/\s*\n\s*/g, " ")}\n`);
   process.exit(code);
@@ -53,7 +53,7 @@ const reparamOptions = (y: ReturnType<typeof yargs>) => textOptions(y)
   .option("json", { type: "boolean", default: false, describe: "print the result as JSON on stdout" });
 
 /** More work after a successful reparam (demo's timing): its JSON joins the result, its text follows the summary. */
-type AfterReparam = (r: ReparamFileResult, onProgress?: ProgressFn) => Promise<{ json: Record<string, unknown>; text: string }>;
+type AfterReparam = (onProgress?: ProgressFn) => Promise<{ json: Record<string, unknown>; text: string }>;
 
 async function runReparam(argv: Record<string, unknown>, input: string, output: string, after?: AfterReparam): Promise<never> {
   once(argv);
@@ -69,7 +69,7 @@ async function runReparam(argv: Record<string, unknown>, input: string, output: 
     force: argv.force as boolean, tolerance: tol, report: argv.report as string | undefined,
     externalData: argv["external-data"] as string | undefined, onProgress: progress.onProgress,
   }).finally(progress.clear);
-  const extra = after && r.exitCode === EXIT.OK && r.written ? await after(r, progress.onProgress).finally(progress.clear) : undefined;
+  const extra = after && r.exitCode === EXIT.OK && r.written ? await after(progress.onProgress).finally(progress.clear) : undefined;
   if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, unmatched: r.unmatched, validation: r.validation, ...extra?.json }, null, 2) + "\n");
   else { printSummary(r); if (extra) process.stdout.write(extra.text); }
   if (r.exitCode !== EXIT.OK) process.stderr.write(`onnx-reparam: ${r.message}\n`);
@@ -107,11 +107,11 @@ async function main(): Promise<void> {
       .option("json", { type: "boolean", default: false, describe: "print the sites as JSON on stdout" }),
       (argv) => runInspect(argv))
     .command("demo", "run reparam on the embedded default model (a tiny YOLO-World export), then time original against rewritten", (y) => reparamOptions(y).default("output", "yolo-world-demo.rep.onnx"),
-      (argv) => runReparam(argv, DEFAULT_MODEL, argv.output as string, (_r, onProgress) => demoSpeedup(DEFAULT_MODEL, argv.output as string, onProgress)))
+      (argv) => runReparam(argv, DEFAULT_MODEL, argv.output as string, (onProgress) => demoSpeedup(DEFAULT_MODEL, argv.output as string, onProgress)))
     .command(validateCommand)
     .command(benchCommand)
     .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress line on stderr" })
-    .epilogue("Exit codes: 0 rewritten and validated; 1 validation failed; 2 usage or input error; 3 nothing to rewrite; 70 internal error (a bug).")
+    .epilogue("Exit codes: 0 rewritten and validated (validate: the models agree); 1 validation failed (validate: they disagree); 2 usage or input error; 3 nothing to rewrite; 70 internal error (a bug).")
     .demandCommand(1, "give a command: reparam, inspect, validate, bench or demo")
     .strict()
     .fail((msg, err) => {

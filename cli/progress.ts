@@ -9,6 +9,10 @@ export interface ProgressLine {
   clear(): void;
 }
 
+let active: (() => void) | null = null;
+/** Erase whatever progress line is shown, before an error line is printed. */
+export const clearProgress = (): void => active?.();
+
 export function progressLine(quiet: unknown, stream: NodeJS.WriteStream = process.stderr): ProgressLine {
   if (quiet || !stream.isTTY) return { onProgress: undefined, clear: () => {} };
   const color = !process.env.NO_COLOR;
@@ -16,6 +20,7 @@ export function progressLine(quiet: unknown, stream: NodeJS.WriteStream = proces
   let shown = false;
   const clear = () => { if (shown) { stream.write("\r\x1b[2K"); shown = false; } };
   process.once("exit", clear);
+  active = clear;
   return {
     clear,
     onProgress: (p: Progress) => {

@@ -1,7 +1,7 @@
 // The progress line (only on a terminal, never with --quiet, plain under NO_COLOR) and
 // the timing harness's round structure (warm-up, alternating order, per-round ratios).
 import { afterEach, describe, expect, it } from "vitest";
-import { progressLine } from "../cli/progress.ts";
+import { clearProgress, progressLine } from "../cli/progress.ts";
 import { median, timeAlternating } from "../passes/bench/timing.ts";
 
 function fakeStream(isTTY: boolean) {
@@ -25,6 +25,9 @@ describe("progress line", () => {
     expect(writes[0]).toMatch(/^\r\x1b\[2K\x1b\[2monnx-reparam: loading a\.onnx {2}\d+\.\d s\x1b\[22m$/);
     expect(writes[1].replace(/\x1b\[\d*[mK]/g, "").length).toBeLessThanOrEqual(40);
     expect(writes[2]).toBe("\r\x1b[2K");
+    p.onProgress!({ message: "folding" });
+    clearProgress(); // what the CLI's error path does before its one line
+    expect(writes.slice(3)).toEqual([expect.stringContaining("folding"), "\r\x1b[2K"]);
   });
 
   it("is plain under NO_COLOR, and off when not a terminal or with --quiet", () => {
