@@ -14,7 +14,8 @@ const dir = mkdtempSync(join(tmpdir(), "cli-vb-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const HEAD = fixturePath("head-bn-einsum-op12-static.onnx");
 const IMAGES = fixturePath("refs/head-bn-einsum-op12-static/r0.images.npy");
-const REP = join(dir, "rep.onnx"), OFF = join(dir, "off.onnx"), FEWER = join(dir, "fewer-outputs.onnx");
+const FP16 = fixturePath("full-bn-einsum-op18-fp16-static.onnx");
+const REP = join(dir, "rep.onnx"), OFF = join(dir, "off.onnx"), FEWER = join(dir, "fewer-outputs.onnx"), ALIEN = join(dir, "unknown-op.onnx");
 
 beforeAll(async () => {
   const r = await reparamFile({ input: HEAD, output: REP, sites: "head" });
@@ -30,6 +31,10 @@ beforeAll(async () => {
   const fewer = loadModel(HEAD);
   fewer.proto.graph!.output!.pop();
   saveModel(fewer, FEWER);
+  // Same inputs and outputs, but an operator onnxruntime does not have: B cannot be loaded.
+  const alien = loadModel(REP);
+  alien.proto.graph!.node!.find((n) => n.op_type === "Conv")!.op_type = "NoSuchOp";
+  saveModel(alien, ALIEN);
 });
 
 const json = (r: CliRun) => {
@@ -47,7 +52,12 @@ function expectOneLine(r: CliRun, code: number, pattern: RegExp): void {
 
 describe.concurrent("validate", () => {
   it("exit 0 when the models agree, with several seeded runs; --json is one object", async () => {
-    const [text, js] = await Promise.all([runCli(["validate", HEAD, REP], 120_000), runCli(["validate", HEAD, REP, "--runs", "2", "--json"], 120_000)]);
+    const [text, js, half] = await Promise.all([
+      runCli(["validate", HEAD, REP], 120_000), runCli(["validate", HEAD, REP, "--runs", "2", "--json"], 120_000),
+      runCli(["validate", FP16, FP16, "--runs", "1", "--json"], 120_000),
+    ]);
+    expect(half.code, half.stderr).toBe(0);
+    expect(json(half)).toMatchObject({ passed: true, atol: 5e-2, rtol: 1e-2 }); // fp16 models get the fp16 default
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/seeds 0, 1, 2/);
     expect(text.stdout).toMatch(/PASSED/);
@@ -76,14 +86,16 @@ describe.concurrent("validate", () => {
   });
 
   it("exit 2 on bad input: different outputs, a missing file, bad options", async () => {
-    const [outputs, missing, badInput, noSuchInput, runs0, shapeAndData] = await Promise.all([
+    const [outputs, missing, badInput, noSuchInput, runs0, shapeAndData, alien] = await Promise.all([
       runCli(["validate", HEAD, FEWER], 60_000),
       runCli(["validate", HEAD, join(dir, "nope.onnx")], 60_000),
       runCli(["validate", HEAD, REP, "--input", "images"], 60_000),
       runCli(["validate", HEAD, REP, "--input", `text=${IMAGES}`], 60_000),
       runCli(["validate", HEAD, REP, "--runs", "0"], 60_000),
       runCli(["validate", HEAD, REP, "--input", `images=${IMAGES}`, "--input-shape", "images:1x3x160x160"], 60_000),
+      runCli(["validate", HEAD, ALIEN], 60_000),
     ]);
+    expectOneLine(alien, 2, /^onnx-reparam: onnxruntime cannot load B \(.*unknown-op\.onnx\): /);
     expectOneLine(outputs, 2, /the models must give the same outputs: .*lacks box2/);
     expectOneLine(missing, 2, /nope\.onnx.*no such file/);
     expectOneLine(badInput, 2, /--input 'images': expected NAME=file\.npy/);
