@@ -72,7 +72,7 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   }
 
   if (o.validate !== false) o.onProgress?.({ message: "validating in onnxruntime (original and rewritten model)" });
-  const validation = o.validate === false ? null : await proveRewrite(o.input, model, originalInputs, result, o.tolerance);
+  const validation = o.validate === false ? null : await proveRewrite(o.input, model, originalInputs, result, o.tolerance, o.onProgress);
   const passed = validation?.passed ?? true;
   if (!passed && !o.force) {
     return finish({ exitCode: EXIT.VALIDATION_FAILED, message: `validation failed (${failedOutputs(validation!)}); nothing written (--force writes anyway)`, validation, written: false });

@@ -7,6 +7,7 @@ import { f16ToF32Array, f32ToF16Array } from "../io/half.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { compareOutput, type OutputComparison } from "./compare.ts";
 import { EXIT, ReparamError } from "../errors.ts";
+import type { ProgressFn } from "../progress.ts";
 
 export interface Tolerance { atol: number; rtol: number }
 /** float32 models: the fixtures' worst minPassingAtol is far below this (see README). */
@@ -98,7 +99,7 @@ export function makeFeeds(inputs: ValidationInput[], seed: number, bound: Map<st
   return feeds;
 }
 
-export async function validateModels(original: ModelSource, rewritten: ModelSource, inputSets: ValidationInput[][], opts: { bound?: Map<string, ConstTensor>; tolerance: Tolerance; seed?: number }): Promise<ValidationReport> {
+export async function validateModels(original: ModelSource, rewritten: ModelSource, inputSets: ValidationInput[][], opts: { bound?: Map<string, ConstTensor>; tolerance: Tolerance; seed?: number; onProgress?: ProgressFn }): Promise<ValidationReport> {
   const seed = opts.seed ?? 0;
   const bound = opts.bound ?? new Map();
   const { atol, rtol } = opts.tolerance;
@@ -107,6 +108,7 @@ export async function validateModels(original: ModelSource, rewritten: ModelSour
   try {
     const runs: ValidationRun[] = [];
     for (const inputs of inputSets) {
+      opts.onProgress?.({ message: `validation run ${runs.length + 1}/${inputSets.length}: ${inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(" ")}`, done: runs.length, total: inputSets.length });
       const feeds = makeFeeds(inputs, seed, bound);
       const out0 = await runSession(s0, feeds, "original");
       const out1 = await runSession(s1, feeds, "rewritten");
