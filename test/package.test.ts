@@ -34,7 +34,9 @@ const npm = (args: string[], cwd: string) => run("npm", [...args, "--prefer-offl
 describe("the npm package", () => {
   it("packs small, installs into a fresh project, and works from .mjs, TypeScript and npx", async () => {
     // pack (prepare builds dist/ from the current sources first)
-    const packed = JSON.parse((await npm(["pack", "--json", "--pack-destination", root], REPO)).stdout.replace(/^[^[]*/, ""))[0];
+    // prepare's own output may precede the JSON on stdout: it starts at the line that is "["
+    const packOut = (await npm(["pack", "--json", "--pack-destination", root], REPO)).stdout;
+    const packed = JSON.parse(packOut.slice(packOut.search(/^\[$/m)))[0];
     const files: string[] = packed.files.map((f: { path: string }) => f.path);
     expect(packed.size, "tarball bytes").toBeLessThan(2 * 2 ** 20);
     for (const f of ["dist/passes/index.js", "dist/passes/index.d.ts", "dist/passes/io/onnx.proto", "dist/cli/main.js", "models/fixtures/full-bn-einsum-op17-static.onnx", "README.md", "package.json"]) {
