@@ -1,8 +1,9 @@
+#!/usr/bin/env node
 // onnx-reparam command line. Every user-facing failure is one line on stderr with a
 // documented exit code (README "Exit codes"); stack traces only with DEBUG set.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { reparamFile } from "../passes/reparam-file.ts";
 import { parseInputShapes } from "../passes/input-shapes.ts";
 import { EXIT, ReparamError } from "../passes/errors.ts";
@@ -12,10 +13,17 @@ import { reparamModel } from "../passes/pipeline.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import { readNpy } from "../passes/io/npy.ts";
 import { embedCommand } from "./embed.ts";
+import type { ProgressFn } from "../passes/progress.ts";
+import { PACKAGE_ROOT, PACKAGE_VERSION } from "./package-root.ts";
+import { clearProgress, progressLine } from "./progress.ts";
+import { validateCommand } from "./validate.ts";
+import { benchCommand } from "./bench.ts";
+import { demoSpeedup } from "./demo.ts";
 
-export const DEFAULT_MODEL = fileURLToPath(new URL("../models/fixtures/full-bn-einsum-op17-static.onnx", import.meta.url));
+export const DEFAULT_MODEL = join(PACKAGE_ROOT, "models/fixtures/full-bn-einsum-op17-static.onnx");
 
 function die(message: string, code: number): never {
+  clearProgress();
   // yargs puts the reason on a second line ("Invalid values:\n  Argument: ..."): fold, don't cut.
   process.stderr.write(`onnx-reparam: ${message.trim().replace(/\s*\n\s*/g, " ")}\n`);
   process.exit(code);
@@ -49,8 +57,12 @@ const reparamOptions = (y: ReturnType<typeof yargs>) => textOptions(y)
   .option("encoder-model", { type: "string", requiresArg: true, describe: "the ONNX text model, when not at DIR/text_model.onnx, DIR/onnx/text_model.onnx or DIR/model.onnx" })
   .option("json", { type: "boolean", default: false, describe: "print the result as JSON on stdout" });
 
-async function runReparam(argv: Record<string, unknown>, input: string, output: string): Promise<never> {
+/** More work after a successful reparam (demo's timing): its JSON joins the result, its text follows the summary. */
+type AfterReparam = (onProgress?: ProgressFn) => Promise<{ json: Record<string, unknown>; text: string }>;
+
+async function runReparam(argv: Record<string, unknown>, input: string, output: string, after?: AfterReparam): Promise<never> {
   once(argv);
+  const progress = progressLine(argv.quiet);
   const tol: { atol?: number; rtol?: number } = {};
   if (argv.atol !== undefined) tol.atol = argv.atol as number;
   if (argv.rtol !== undefined) tol.rtol = argv.rtol as number;
@@ -61,11 +73,12 @@ async function runReparam(argv: Record<string, unknown>, input: string, output: 
     inputShapes: parseInputShapes(argv["input-shape"] as string[]), validate: argv.validate as boolean,
     force: argv.force as boolean, tolerance: tol, report: argv.report as string | undefined,
     externalData: argv["external-data"] as string | undefined, names: argv.names as string | undefined,
-    encoder: argv.encoder as string | undefined, encoderModel: argv["encoder-model"] as string | undefined,
-  });
+    encoder: argv.encoder as string | undefined, encoderModel: argv["encoder-model"] as string | undefined, onProgress: progress.onProgress,
+  }).finally(progress.clear);
   for (const w of r.warnings) process.stderr.write(`onnx-reparam: warning: ${w}\n`);
-  if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, unmatched: r.unmatched, vocabulary: r.vocabulary, warnings: r.warnings, validation: r.validation }, null, 2) + "\n");
-  else printSummary(r);
+  const extra = after && r.exitCode === EXIT.OK && r.written ? await after(progress.onProgress).finally(progress.clear) : undefined;
+  if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, unmatched: r.unmatched, vocabulary: r.vocabulary, warnings: r.warnings, validation: r.validation, ...extra?.json }, null, 2) + "\n");
+  else { printSummary(r); if (extra) process.stdout.write(extra.text); }
   if (r.exitCode !== EXIT.OK) process.stderr.write(`onnx-reparam: ${r.message}\n`);
   process.exit(r.exitCode);
 }
@@ -74,15 +87,21 @@ function runInspect(argv: Record<string, unknown>): never {
   once(argv);
   const input = argv.input as string;
   const embedPath = argv["text-embed"] as string | undefined;
+  const progress = progressLine(argv.quiet);
+  progress.onProgress?.({ message: `loading ${input}` });
   const model = loadModel(input);
+  progress.onProgress?.({ message: "finding sites and folding the text path" });
   const r = reparamModel(model, {
     textEmbed: embedPath ? { value: readNpy(embedPath), source: embedPath } : undefined,
     textInput: argv["text-input"] as string | undefined, inputShapes: parseInputShapes(argv["input-shape"] as string[]),
     sites: argv.sites as "head" | "neck" | "all",
   });
-  printSites(r.sites, r.unmatched);
-  printClasses(r.sites, modelNames(model).names);
-  process.exit(r.sites.some((s) => s.status === "rewritten") ? EXIT.OK : EXIT.NOTHING_TO_DO);
+  progress.clear();
+  const exitCode = r.sites.some((s) => s.status === "rewritten") ? EXIT.OK : EXIT.NOTHING_TO_DO;
+  const classes = { k: [...new Set(r.sites.map((s) => s.k).filter((k) => k !== undefined))], names: modelNames(model).names };
+  if (argv.json) process.stdout.write(JSON.stringify({ exitCode, sites: r.sites, unmatched: r.unmatched, removed: r.removed, boundTextInput: r.bound?.name ?? null, classes }, null, 2) + "\n");
+  else { printSites(r.sites, r.unmatched); printClasses(r.sites, classes.names); }
+  process.exit(exitCode);
 }
 
 async function main(): Promise<void> {
@@ -92,13 +111,17 @@ async function main(): Promise<void> {
     .command("reparam <input>", "rewrite head and neck sites of an ONNX model", (y) => reparamOptions(y).positional("input", { type: "string", describe: "ONNX model" }).demandOption("output"),
       (argv) => runReparam(argv, argv.input as string, argv.output as string))
     .command("inspect <input>", "list the sites reparam would rewrite or skip, and why; writes nothing (exit 0, or 3 when nothing is rewritable)", (y) => textOptions(y)
-      .positional("input", { type: "string", describe: "ONNX model" }),
+      .positional("input", { type: "string", describe: "ONNX model" })
+      .option("json", { type: "boolean", default: false, describe: "print the sites as JSON on stdout" }),
       (argv) => runInspect(argv))
-    .command("demo", "run reparam on the embedded default model (a tiny YOLO-World export)", (y) => reparamOptions(y).default("output", "yolo-world-demo.rep.onnx"),
-      (argv) => runReparam(argv, DEFAULT_MODEL, argv.output as string))
+    .command("demo", "run reparam on the embedded default model (a tiny YOLO-World export), then time original against rewritten", (y) => reparamOptions(y).default("output", "yolo-world-demo.rep.onnx"),
+      (argv) => runReparam(argv, DEFAULT_MODEL, argv.output as string, (onProgress) => demoSpeedup(DEFAULT_MODEL, argv.output as string, onProgress)))
     .command(embedCommand)
-    .epilogue("Exit codes: 0 rewritten and validated; 1 validation failed; 2 usage or input error; 3 nothing to rewrite; 70 internal error (a bug).")
-    .demandCommand(1, "give a command: reparam, inspect, embed or demo")
+    .command(validateCommand)
+    .command(benchCommand)
+    .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress line on stderr" })
+    .epilogue("Exit codes: 0 rewritten and validated (validate: the models agree); 1 validation failed (validate: they disagree); 2 usage or input error; 3 nothing to rewrite; 70 internal error (a bug).")
+    .demandCommand(1, "give a command: reparam, inspect, embed, validate, bench or demo")
     .strict()
     .fail((msg, err) => {
       // yargs' own parse errors (YError) are usage errors; anything else came from a handler.
@@ -106,7 +129,7 @@ async function main(): Promise<void> {
       die(msg || err?.message || "invalid arguments", EXIT.USAGE);
     })
     .help()
-    .version(false)
+    .version(PACKAGE_VERSION)
     .parseAsync();
 }
 

@@ -1,6 +1,7 @@
 // Human-readable result: one line per site, one per validated output.
 import type { ReparamFileResult } from "../passes/reparam-file.ts";
 import type { SiteReport } from "../passes/rules/site.ts";
+import type { OutputComparison } from "../passes/validate/compare.ts";
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
 
@@ -22,9 +23,7 @@ export function printSummary(r: ReparamFileResult): void {
     const v = r.validation;
     const shapes = v.runs.map((r) => r.inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(" ")).join("; ");
     out.write(`validation (atol ${v.atol}, rtol ${v.rtol}, seed ${v.seed}; inputs ${shapes}): ${v.passed ? "PASSED" : "FAILED"}; worst per output:\n`);
-    for (const o of v.outputs) {
-      out.write(`  ${o.passed ? "ok  " : "FAIL"} ${o.name.padEnd(12)} max|d| ${fmt(o.maxAbsDiff)}  max rel ${fmt(o.maxRelDiff)}  cos ${o.cosine.toFixed(7)}  min atol ${fmt(o.minPassingAtol)}  NaN ${o.nan.original}/${o.nan.rewritten}  Inf ${o.inf.original}/${o.inf.rewritten}\n`);
-    }
+    for (const o of v.outputs) out.write(outputLine(o));
   }
   if (r.exitCode === 0) out.write(`${r.message}\n`);
 }
@@ -43,4 +42,9 @@ export function printVocabulary(r: ReparamFileResult): void {
   if (!v) return;
   process.stdout.write(`vocabulary: ${v.from ?? "?"} -> ${v.to} classes from ${v.source} (text '${v.text}'; names ${v.names}${v.proof ? `; proof ${v.proof}` : ""})\n`);
   for (const e of v.edits) process.stdout.write(`  followed: ${e}\n`);
+}
+
+/** One validated output: pass/fail and how far apart the two models are. */
+export function outputLine(o: OutputComparison): string {
+  return `  ${o.passed ? "ok  " : "FAIL"} ${o.name.padEnd(12)} max|d| ${fmt(o.maxAbsDiff)}  max rel ${fmt(o.maxRelDiff)}  cos ${o.cosine.toFixed(7)}  min atol ${fmt(o.minPassingAtol)}  NaN ${o.nan.original}/${o.nan.rewritten}  Inf ${o.inf.original}/${o.inf.rewritten}\n`;
 }

@@ -15,3 +15,6 @@ export { embedFile, namesFileFor, type EmbedFileOptions, type EmbedFileResult } 
 export { readNamesFile, parseClassesOption, duplicateWarnings, type NameList } from "./vocab/names-list.ts";
 export { findEncoderFiles, type EncoderFiles } from "./text-encoder/encoder-folder.ts";
 export { writeNpy, encodeNpy, type NpyDtype } from "./io/npy.ts";
+export { validateFiles, type ValidateFilesOptions, type ValidateFilesResult } from "./validate/validate-files.ts";
+export { benchModels, timeAlternating, type BenchModelsOptions, type BenchModelsResult, type TimingOptions, type TimingResult, type TimingStats } from "./bench/timing.ts";
+export type { Progress, ProgressFn } from "./progress.ts";

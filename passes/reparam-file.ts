@@ -15,6 +15,7 @@ import { readNamesFile } from "./vocab/names-list.ts";
 import { embedClasses } from "./text-encoder/embed.ts";
 import { DT } from "./io/onnx-types.ts";
 import { describeVocabulary, type VocabularyReport } from "./vocab/report.ts";
+import type { ProgressFn } from "./progress.ts";
 
 export interface ReparamFileOptions {
   input: string;
@@ -35,6 +36,8 @@ export interface ReparamFileOptions {
   /** A CLIP text encoder folder (see `embed`): embeds `names` and uses them as the text. */
   encoder?: string;
   encoderModel?: string;
+  /** Called as the work moves on (loading, rewriting, validating, saving); the library never prints. */
+  onProgress?: ProgressFn;
 }
 
 export interface ReparamFileResult {
@@ -55,6 +58,7 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new ReparamError(`--${name} expects a finite number >= 0`);
   }
   checkOutputPaths({ input: o.input, output: o.output, report: o.report, externalData: o.externalData });
+  o.onProgress?.({ message: `loading ${o.input}` });
   const model = loadModel(o.input);
   const graph = model.proto.graph!;
   const originalInputs = [...(graph.input ?? [])];
@@ -67,6 +71,7 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   const embed = o.textEmbed ? { value: readNpy(o.textEmbed), source: o.textEmbed }
     : encoded ? { value: { dtype: DT.FLOAT, dims: encoded.dims, data: Float64Array.from(encoded.data) }, source: `--encoder ${o.encoder}` } : undefined;
   const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm, keepBookkept: o.validate !== false };
+  o.onProgress?.({ message: "finding sites and folding the text path" });
   const result = reparamModel(model, opts);
   const warnings = [...(encoded?.warnings ?? []), ...result.warnings, ...(names?.warnings ?? [])];
   const vocabulary = result.vocabulary || result.bound ? describeVocabulary(model, result, names?.names ?? null, embed!.source, warnings) : null;
@@ -89,11 +94,13 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     return finish({ exitCode: EXIT.NOTHING_TO_DO, message: `nothing to rewrite: ${describeSites(result.sites, o.sites ?? "all")}`, validation: null, written: false });
   }
 
-  const validation = o.validate === false ? null : await proveRewrite(o.input, model, originalInputs, result, o.tolerance);
+  if (o.validate !== false) o.onProgress?.({ message: "validating in onnxruntime (original and rewritten model)" });
+  const validation = o.validate === false ? null : await proveRewrite(o.input, model, originalInputs, result, o.tolerance, o.onProgress);
   const passed = validation?.passed ?? true;
   if (!passed && !o.force) {
     return finish({ exitCode: EXIT.VALIDATION_FAILED, message: `validation failed (${failedOutputs(validation!)}); nothing written (--force writes anyway)`, validation, written: false });
   }
+  o.onProgress?.({ message: `saving ${o.output}` });
   saveModel(model, resolve(o.output), o.externalData ? { externalData: { location: o.externalData } } : {});
   return finish({
     exitCode: passed ? EXIT.OK : EXIT.VALIDATION_FAILED,

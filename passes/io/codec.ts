@@ -26,7 +26,8 @@ export function decodeModelBytes(bytes: Uint8Array, source = "<bytes>"): Model {
 // protobufjs's writer grows by doubling and finish() copies the result once more. Starting
 // it at the size of the tensor bytes and handing out its own buffer (finish(true)) halves
 // both the time and the peak memory of encoding a large model (bench/codec-throughput.ts).
-export function encodeModel(model: Model): Uint8Array {
+export function encodeModel(model: Model | { proto: Model }): Uint8Array {
+  model = modelProtoOf(model, "encodeModel");
   const W = protobuf.Writer;
   const initial = W.initialBufferSize;
   // Overshooting costs address space only: pages the writer never touches stay unmapped.
@@ -38,6 +39,29 @@ export function encodeModel(model: Model): Uint8Array {
     W.initialBufferSize = initial;
   }
 }
+
+const MODEL_FIELDS = new Set([...Object.keys(ModelProto.fields), "$unknowns"]);
+
+/**
+ * The ModelProto inside what loadModel returns ({ proto, baseDir, source }), or a bare
+ * ModelProto object. The two cannot be confused: ModelProto has no field named `proto`.
+ * Anything else (a GraphProto, bytes, a GraphIR) is refused instead of encoded as garbage.
+ */
+export function modelProtoOf(value: unknown, fn: string): Model {
+  const proto = isObject(value) && "proto" in value ? value.proto : value;
+  const what = proto === value ? "got" : "got a { proto } whose proto is";
+  if (!isObject(proto) || ArrayBuffer.isView(proto)) {
+    throw new TypeError(`${fn}: expected what loadModel returns (or an onnx.ModelProto object), ${what} ${describe(proto)}`);
+  }
+  const foreign = Object.keys(proto).filter((k) => !MODEL_FIELDS.has(k));
+  if (foreign.length > 0) {
+    throw new TypeError(`${fn}: expected what loadModel returns (or an onnx.ModelProto object), ${what} an object with ${foreign.slice(0, 4).map((k) => `'${k}'`).join(", ")}${foreign.length > 4 ? ", ..." : ""}, which ModelProto does not have`);
+  }
+  return proto as Model;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+const describe = (v: unknown): string => (v === null ? "null" : ArrayBuffer.isView(v) ? `bytes (${v.constructor.name}); decode them with loadModel first` : Array.isArray(v) ? "an array" : typeof v);
 
 function rawBytes(g: Graph | null | undefined): number {
   let n = 0;

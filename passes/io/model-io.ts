@@ -2,7 +2,7 @@
 // atomic writes (a temp file renamed into place, so no half-written output is ever seen).
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, isAbsolute, normalize, resolve } from "node:path";
-import { decodeModelBytes, encodeModel } from "./codec.ts";
+import { decodeModelBytes, encodeModel, modelProtoOf } from "./codec.ts";
 import { ModelFormatError, ReparamError } from "../errors.ts";
 import type { Graph, Model, Tensor } from "./onnx-types.ts";
 
@@ -96,6 +96,7 @@ export interface SaveOptions { externalData?: ExternalDataMode }
 
 /** Writes atomically. Switches to external data when the model would not fit in one protobuf. */
 export function saveModel(model: LoadedModel, path: string, opts: SaveOptions = {}): void {
+  checkLoadedModel(model);
   const outDir = dirname(resolve(path));
   let mode = opts.externalData ?? "preserve";
   if (mode === "preserve" && inlineBytes(model.proto) > PROTOBUF_LIMIT - (64 << 20)) {
@@ -107,6 +108,17 @@ export function saveModel(model: LoadedModel, path: string, opts: SaveOptions = 
     const bytes = encodeModel(model.proto);
     atomicWrite(path, (fd) => writeAll(fd, bytes));
   });
+}
+
+// External data is resolved against baseDir, so a bare ModelProto is not enough here.
+function checkLoadedModel(model: unknown): asserts model is LoadedModel {
+  const m = model as Partial<LoadedModel> | null;
+  if (typeof m !== "object" || m === null || !("proto" in m)) {
+    const hint = typeof m === "object" && m !== null && "graph" in m ? " (this looks like a bare ModelProto: pass the object loadModel returned)" : "";
+    throw new TypeError(`saveModel: expected what loadModel returns ({ proto, baseDir, source })${hint}`);
+  }
+  modelProtoOf(m, "saveModel");
+  if (m.baseDir !== null && typeof m.baseDir !== "string") throw new TypeError("saveModel: baseDir must be a directory path or null");
 }
 
 type Writer = (fd: number) => void;

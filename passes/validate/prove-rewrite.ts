@@ -12,11 +12,12 @@ import { ReparamError } from "../errors.ts";
 import { DT, type ValueInfo } from "../io/onnx-types.ts";
 import { declaredDims } from "../input-shapes.ts";
 import type { ReparamResult } from "../pipeline.ts";
+import type { ProgressFn } from "../progress.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { DEFAULT_TOLERANCE, validateModels, type ModelSource, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
 import { proveRetarget } from "./prove-retarget.ts";
 
-export async function proveRewrite(inputPath: string, model: LoadedModel, originalInputs: ValueInfo[], result: ReparamResult, tol: Partial<Tolerance> = {}): Promise<ValidationReport> {
+export async function proveRewrite(inputPath: string, model: LoadedModel, originalInputs: ValueInfo[], result: ReparamResult, tol: Partial<Tolerance> = {}, onProgress?: ProgressFn): Promise<ValidationReport> {
   // Half-precision models often take float32 images and Cast inside: the weights decide.
   const half = new Set<number>([DT.FLOAT16, DT.BFLOAT16]);
   const isHalf = originalInputs.some((v) => half.has(v.type?.tensor_type?.elem_type ?? 0)) ||
@@ -38,13 +39,13 @@ export async function proveRewrite(inputPath: string, model: LoadedModel, origin
   }
   const original = originalWithBoundDefaults(inputPath, bound);
   if (!hasExternalData(model.proto)) {
-    return validateModels(original, { bytes: encodeModel(model.proto) }, sets, { bound, tolerance });
+    return validateModels(original, { bytes: encodeModel(model.proto) }, sets, { bound, tolerance, onProgress });
   }
   const dir = mkdtempSync(join(tmpdir(), "onnx-reparam-"));
   try {
     const path = join(dir, "rewritten.onnx");
     saveModel(model, path);
-    return await validateModels(original, { path }, sets, { bound, tolerance });
+    return await validateModels(original, { path }, sets, { bound, tolerance, onProgress });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

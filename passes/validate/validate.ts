@@ -7,6 +7,7 @@ import { f16ToF32Array, f32ToF16Array } from "../io/half.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { compareOutput, type OutputComparison } from "./compare.ts";
 import { EXIT, ReparamError } from "../errors.ts";
+import type { ProgressFn } from "../progress.ts";
 
 export interface Tolerance { atol: number; rtol: number }
 /** float32 models: the fixtures' worst minPassingAtol is far below this (see README). */
@@ -116,7 +117,7 @@ function gatherAxis(data: ArrayLike<number>, dims: number[], m: OutputMap): { da
   return { data: out, dims: dims.map((d, i) => (i === m.axis ? k : d)) };
 }
 
-export async function validateModels(original: ModelSource, rewritten: ModelSource, inputSets: ValidationInput[][], opts: { bound?: Map<string, ConstTensor>; tolerance: Tolerance; seed?: number; outputMaps?: Map<string, OutputMap> }): Promise<ValidationReport> {
+export async function validateModels(original: ModelSource, rewritten: ModelSource, inputSets: ValidationInput[][], opts: { bound?: Map<string, ConstTensor>; tolerance: Tolerance; seed?: number; outputMaps?: Map<string, OutputMap>; onProgress?: ProgressFn }): Promise<ValidationReport> {
   const seed = opts.seed ?? 0;
   const bound = opts.bound ?? new Map();
   const { atol, rtol } = opts.tolerance;
@@ -125,6 +126,7 @@ export async function validateModels(original: ModelSource, rewritten: ModelSour
   try {
     const runs: ValidationRun[] = [];
     for (const inputs of inputSets) {
+      opts.onProgress?.({ message: `validation run ${runs.length + 1}/${inputSets.length}: ${inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(" ")}`, done: runs.length, total: inputSets.length });
       const feeds = makeFeeds(inputs, seed, bound);
       const out0 = await runSession(s0, feeds, "original");
       const out1 = await runSession(s1, feeds, "rewritten");

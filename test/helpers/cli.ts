@@ -5,7 +5,9 @@ import { REPO } from "./fixtures.ts";
 
 export interface CliRun { code: number | null; stdout: string; stderr: string }
 
-export function runCli(args: string[], timeoutMs = 30_000): Promise<CliRun> {
+// The timeout only catches a hung CLI: on a loaded 2-core machine, with a test file's CLI
+// runs started together, one run of a K=1203 model took over 30 s.
+export function runCli(args: string[], timeoutMs = 90_000): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [join(REPO, "cli", "bin.js"), ...args], {
       cwd: REPO, env: { ...process.env, NODE_NO_WARNINGS: "1", DEBUG: "" }, stdio: ["ignore", "pipe", "pipe"],
