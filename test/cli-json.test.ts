@@ -19,7 +19,7 @@ describe.concurrent("--json", () => {
     for (const [r, code] of [[ok, 0], [none, 3]] as const) {
       expect(r.code, r.stderr).toBe(code);
       const j = JSON.parse(r.stdout);
-      expect(keys(j)).toEqual(["boundTextInput", "exitCode", "removed", "sites", "unmatched"]);
+      expect(keys(j)).toEqual(["boundTextInput", "classes", "exitCode", "removed", "sites", "unmatched"]);
       expect(j.exitCode).toBe(code);
       expect(ownStderrLines(r.stderr)).toEqual([]);
     }
@@ -32,7 +32,7 @@ describe.concurrent("--json", () => {
     const r = await runCli(["reparam", HEAD, "-o", join(dir, "r.onnx"), "--json"], 120_000);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(keys(j)).toEqual(["exitCode", "message", "sites", "unmatched", "validation"]);
+    expect(keys(j)).toEqual(["exitCode", "message", "sites", "unmatched", "validation", "vocabulary", "warnings"]);
     expect(j.validation.passed).toBe(true);
     expect(keys(j.validation)).toEqual(["atol", "outputs", "passed", "rtol", "runs", "seed"]);
   });
@@ -42,7 +42,7 @@ describe.concurrent("--json", () => {
     const [js, text] = await Promise.all([runCli(["demo", "-o", out, "--json"], 120_000), runCli(["demo", "-o", join(dir, "demo2.onnx"), "--quiet"], 120_000)]);
     expect(js.code, js.stderr).toBe(0);
     const j = JSON.parse(js.stdout);
-    expect(keys(j)).toEqual(["exitCode", "message", "sites", "speed", "unmatched", "validation"]);
+    expect(keys(j)).toEqual(["exitCode", "message", "sites", "speed", "unmatched", "validation", "vocabulary", "warnings"]);
     expect(keys(j.speed)).toEqual(["a", "b", "exitCode", "inputs", "ratio", "rounds", "threads", "warmup"]);
     expect(j.speed.a.model).toMatch(/full-bn-einsum-op17-static\.onnx$/);
     expect(j.speed.b.model).toBe(out);
