@@ -11,6 +11,7 @@ import { modelNames } from "../passes/vocab/report.ts";
 import { reparamModel } from "../passes/pipeline.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import { readNpy } from "../passes/io/npy.ts";
+import { runWeb } from "./web.ts";
 
 export const DEFAULT_MODEL = fileURLToPath(new URL("../models/fixtures/full-bn-einsum-op17-static.onnx", import.meta.url));
 
@@ -92,8 +93,11 @@ async function main(): Promise<void> {
       (argv) => runInspect(argv))
     .command("demo", "run reparam on the embedded default model (a tiny YOLO-World export)", (y) => reparamOptions(y).default("output", "yolo-world-demo.rep.onnx"),
       (argv) => runReparam(argv, DEFAULT_MODEL, argv.output as string))
+    .command("web", "serve the browser page (rewrite and prove in the browser, nothing installed) on 127.0.0.1", (y) => y
+      .option("port", { type: "number", default: 8080, requiresArg: true, describe: "port to listen on (0: any free port)" }),
+      (argv) => runWeb(argv.port as number))
     .epilogue("Exit codes: 0 rewritten and validated; 1 validation failed; 2 usage or input error; 3 nothing to rewrite; 70 internal error (a bug).")
-    .demandCommand(1, "give a command: reparam, inspect or demo")
+    .demandCommand(1, "give a command: reparam, inspect, demo or web")
     .strict()
     .fail((msg, err) => {
       // yargs' own parse errors (YError) are usage errors; anything else came from a handler.

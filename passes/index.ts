@@ -10,3 +10,8 @@ export { validateModels, DEFAULT_TOLERANCE, type ValidationReport } from "./vali
 export { ConstantFolder } from "./fold/fold-constants.ts";
 export { readNpy, parseNpy } from "./io/npy.ts";
 export type { SiteReport } from "./rules/site.ts";
+// Runtime-agnostic entry points (the browser page uses these with onnxruntime-web).
+export { reparamBytes, type ReparamBytesOptions, type ReparamBytesResult } from "./reparam-bytes.ts";
+export type { ReparamReport } from "./reparam-job.ts";
+export { compareModels } from "./validate/compare-models.ts";
+export type { OrtRuntime, OrtSession, OrtTensor, ModelSource } from "./validate/runtime.ts";

@@ -8,13 +8,14 @@
 //            class channels repeated (this proves the K bookkeeping); then the final model
 //            must equal that retargeted graph given the real rows (this proves the rewrite).
 import { decodeModelBytes, encodeModel } from "../io/codec.ts";
-import { loadModel, type LoadedModel } from "../io/model-io.ts";
+import type { LoadedModel } from "../io/model-io.ts";
 import { GraphIR } from "../ir/graph.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import type { ReparamResult } from "../pipeline.ts";
 import type { Vocabulary } from "../vocab/text-embed.ts";
 import { segSize } from "../vocab/class-axis.ts";
-import { validateModels, type OutputMap, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
+import type { OutputMap, Tolerance, ValidationInput, ValidationReport } from "./compare-models.ts";
+import { compareIn, type ProofEnv } from "./proof-env.ts";
 
 /** K rows of `rows` (D wide) chosen by `pick(i)`, shaped like the model's text. */
 function rowsOf(like: ConstTensor, rows: ConstTensor, k: number, pick: (i: number) => number): ConstTensor {
@@ -49,20 +50,20 @@ function withText(bytes: Uint8Array | LoadedModel, v: Vocabulary, text: ConstTen
   return encodeModel(m.proto);
 }
 
-export async function proveRetarget(inputPath: string, model: LoadedModel, result: ReparamResult, sets: ValidationInput[][], tolerance: Tolerance): Promise<ValidationReport> {
+export async function proveRetarget(env: ProofEnv, model: LoadedModel, result: ReparamResult, sets: ValidationInput[][], tolerance: Tolerance): Promise<ValidationReport> {
   const v = result.vocabulary!;
   const rewritten = { bytes: encodeModel(model.proto) };
   const { from: k, to: k2 } = v;
   if (k2 <= k) {
     const padded = rowsOf(v.base, v.value, k, (i) => (i < k2 ? i : 0));
-    const original = v.kind === "input" ? { path: inputPath } : { bytes: withText(loadModel(inputPath), v, padded) };
+    const original = v.kind === "input" ? env.original : { bytes: withText(env.reload(), v, padded) };
     const bound = new Map(v.kind === "input" ? [[v.text, padded]] : []);
-    const r = await validateModels(original, rewritten, sets, { bound, tolerance, outputMaps: outputMaps(v, (j) => j) });
+    const r = await compareIn(env, "proof (padded)", original, rewritten, sets, { bound, tolerance, outputMaps: outputMaps(v, (j) => j) });
     return { ...r, proof: "padded" };
   }
   const dup = rowsOf(v.base, v.base, k2, (i) => i % k);
   const bound = new Map(v.kind === "input" ? [[v.text, v.base]] : []);
-  const bookkeeping = await validateModels({ path: inputPath }, { bytes: withText(result.bookkept!, v, dup) }, sets, { bound, tolerance, outputMaps: outputMaps(v, (j) => j % k) });
-  const r = await validateModels({ bytes: result.bookkept! }, rewritten, sets, { tolerance });
+  const bookkeeping = await compareIn(env, "class bookkeeping", env.original, { bytes: withText(result.bookkept!, v, dup) }, sets, { bound, tolerance, outputMaps: outputMaps(v, (j) => j % k) });
+  const r = await compareIn(env, "proof (swapped)", { bytes: result.bookkept! }, rewritten, sets, { tolerance });
   return { ...r, passed: r.passed && bookkeeping.passed, proof: "duplicated+swapped", bookkeeping: { ...bookkeeping, proof: "duplicated+swapped" } };
 }

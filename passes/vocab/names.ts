@@ -1,125 +1,12 @@
-// Class names: read from a user's file, and kept in the model's `names` metadata in the
-// format its exporter used. Ultralytics writes str() of a Python dict, {0: 'person', ...},
-// and parses it back with ast.literal_eval, so the quoting must be Python's repr.
+// Names files on disk (Node only); parsing and the metadata formats are in names-text.ts.
 import { readFileSync } from "node:fs";
 import { ReparamError } from "../errors.ts";
+import { parseNamesText, type NamesFile } from "./names-text.ts";
 
-export interface NamesFile { names: string[]; warnings: string[] }
-
-/** One name per line (blank lines and surrounding spaces ignored), or a JSON array of strings. */
-export function parseNamesText(text: string, source: string): NamesFile {
-  const body = text.replace(/^\uFEFF/, "");
-  let names: string[];
-  if (body.trimStart().startsWith("[")) {
-    let parsed: unknown;
-    try { parsed = JSON.parse(body); } catch (e) { throw new ReparamError(`${source}: not a JSON array of strings (${(e as Error).message})`); }
-    if (!Array.isArray(parsed) || parsed.some((v) => typeof v !== "string")) throw new ReparamError(`${source}: a JSON names file must be an array of strings`);
-    names = (parsed as string[]).map((s) => s.trim());
-  } else names = body.split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
-  if (names.length === 0) throw new ReparamError(`${source}: no class names in it`);
-  const seen = new Map<string, number>(), warnings: string[] = [];
-  names.forEach((n, i) => {
-    if (seen.has(n)) warnings.push(`${source}: '${n}' appears twice (classes ${seen.get(n)} and ${i})`);
-    else seen.set(n, i);
-  });
-  return { names, warnings };
-}
+export * from "./names-text.ts";
 
 export function readNamesFile(path: string): NamesFile {
   let text: string;
   try { text = readFileSync(path, "utf8"); } catch (e) { throw new ReparamError(`${path}: cannot read names file (${(e as NodeJS.ErrnoException).code ?? "error"})`); }
   return parseNamesText(text, path);
-}
-
-/** Python's repr() of a str: single quotes unless the text has one and no double quote. */
-export function pyRepr(s: string): string {
-  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = q;
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === "\\") out += "\\\\";
-    else if (ch === q) out += "\\" + q;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
-    // str.isprintable() is false for other separators and format/control characters.
-    else if (ch !== " " && /[\p{C}\p{Z}]/u.test(ch)) out += c <= 0xff ? "\\x" + c.toString(16).padStart(2, "0") : c <= 0xffff ? "\\u" + c.toString(16).padStart(4, "0") : "\\U" + c.toString(16).padStart(8, "0");
-    else out += ch;
-  }
-  return out + q;
-}
-
-export type NamesFormat = "python-dict" | "json-dict" | "json-list";
-
-export function formatNames(names: string[], format: NamesFormat): string {
-  switch (format) {
-    case "json-list": return JSON.stringify(names);
-    case "json-dict": return JSON.stringify(Object.fromEntries(names.map((n, i) => [String(i), n])));
-    default: return `{${names.map((n, i) => `${i}: ${pyRepr(n)}`).join(", ")}}`;
-  }
-}
-
-/** Reads a `names` entry in any of the three formats; null when it is none of them. */
-export function parseNames(text: string): { names: string[]; format: NamesFormat } | null {
-  const t = text.trim();
-  try {
-    const j = JSON.parse(t);
-    if (Array.isArray(j) && j.every((v) => typeof v === "string")) return { names: j, format: "json-list" };
-    if (j && typeof j === "object" && !Array.isArray(j)) {
-      const entries = Object.entries(j as Record<string, unknown>);
-      if (entries.every(([k, v], i) => k === String(i) && typeof v === "string")) return { names: entries.map(([, v]) => v as string), format: "json-dict" };
-    }
-    return null;
-  } catch { /* not JSON: maybe a Python dict literal */ }
-  const py = parsePythonDict(t);
-  return py ? { names: py, format: "python-dict" } : null;
-}
-
-// {0: 'a', 1: "b's"}: integer keys in order, Python string literals (with escapes) as values.
-function parsePythonDict(t: string): string[] | null {
-  let i = 0;
-  const ws = () => { while (i < t.length && /\s/.test(t[i])) i++; };
-  const eat = (c: string) => { ws(); if (t[i] !== c) return false; i++; return true; };
-  if (!eat("{")) return null;
-  const out: string[] = [];
-  ws();
-  if (eat("}")) return out;
-  for (;;) {
-    ws();
-    const m = /^-?\d+/.exec(t.slice(i));
-    if (!m || Number(m[0]) !== out.length) return null;
-    i += m[0].length;
-    if (!eat(":")) return null;
-    ws();
-    const s = readPyString();
-    if (s === null) return null;
-    out.push(s);
-    if (eat("}")) break;
-    if (!eat(",")) return null;
-    ws();
-    if (eat("}")) break;
-  }
-  ws();
-  return i === t.length ? out : null;
-
-  function readPyString(): string | null {
-    const q = t[i];
-    if (q !== "'" && q !== '"') return null;
-    i++;
-    let s = "";
-    while (i < t.length && t[i] !== q) {
-      if (t[i] !== "\\") { s += t[i++]; continue; }
-      const e = t[i + 1];
-      const simple: Record<string, string> = { n: "\n", r: "\r", t: "\t", "\\": "\\", "'": "'", '"': '"', "0": "\0" };
-      if (e in simple) { s += simple[e]; i += 2; continue; }
-      const len = e === "x" ? 2 : e === "u" ? 4 : e === "U" ? 8 : 0;
-      if (!len) return null;
-      s += String.fromCodePoint(parseInt(t.slice(i + 2, i + 2 + len), 16));
-      i += 2 + len;
-    }
-    if (t[i] !== q) return null;
-    i++;
-    return s;
-  }
 }

@@ -2,7 +2,7 @@
 import type { LoadedModel } from "../io/model-io.ts";
 import type { ReparamResult } from "../pipeline.ts";
 import { ReparamError } from "../errors.ts";
-import { formatNames, parseNames } from "./names.ts";
+import { formatNames, parseNames } from "./names-text.ts";
 
 export interface VocabularyReport {
   /** Classes the model held (null: a text input with a symbolic K). */
