@@ -112,6 +112,7 @@ function download(name: string, data: BlobPart, type: string, testid: string, la
 function show(d: Done): void {
   const r = d.report;
   status.dataset.exitCode = String(d.exitCode);
+  status.dataset.timings = JSON.stringify({ ...d.timings, ...(d.bench && !("error" in d.bench) ? { benchOriginal: d.bench.originalMs, benchRewritten: d.bench.rewrittenMs } : {}) });
   const secs = (k: string) => (d.timings[k] !== undefined ? `${(d.timings[k] / 1000).toFixed(2)} s` : "");
   const timing = `pass ${secs("pass")}${d.timings.proof !== undefined ? `, proof ${secs("proof")}` : ""}, total ${secs("total")}`;
   if (d.exitCode === 0) setStatus("done", `Done: ${d.message} — ${timing}`);
