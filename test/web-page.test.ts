@@ -122,6 +122,29 @@ describe.skipIf(!CHROMIUM)("the page in Chromium", () => {
     await page.context().close();
   });
 
+  it("nothing to rewrite and a failed proof: one line each, as the CLI decides; a failed proof offers the report, not the model", async () => {
+    const page = await open();
+    const cliDir = mkdtempSync(join(dir, "cli-"));
+    const rewritten = join(cliDir, "already.onnx");
+    expect((await reparamFile({ input: fixturePath("full-bn-einsum-op17-static.onnx"), output: rewritten, validate: false })).exitCode).toBe(EXIT.OK);
+    const none = await run(page, { name: "none", model: rewritten });
+    expect(none.state).toBe("error");
+    expect(none.status).toMatch(/^Nothing to rewrite: no head or neck contraction found$/);
+    // atol = rtol = 0: no re-associated float sum survives that, in either runtime.
+    await page.locator("#atol").fill("0");
+    await page.locator("#rtol").fill("0");
+    const failed = await run(page, { name: "strict", model: fixturePath("full-bn-einsum-op17-static.onnx") });
+    expect(failed.state).toBe("error");
+    expect(failed.status).toMatch(/^Proof failed: validation failed \(.*needs atol .* > 0\); nothing written/);
+    expect(await page.getByTestId("download-model").count()).toBe(0);
+    const report = JSON.parse((await download(page, "download-report")).toString("utf8"));
+    const cli = await reparamFile({ input: fixturePath("full-bn-einsum-op17-static.onnx"), output: join(cliDir, "strict.onnx"), tolerance: { atol: 0, rtol: 0 } });
+    expect([report.exitCode, report.output, report.validation.passed]).toEqual([EXIT.VALIDATION_FAILED, null, false]);
+    expect(cli.exitCode).toBe(EXIT.VALIDATION_FAILED);
+    expect(await page.locator("[data-testid=report] td.fail", { hasText: "FAIL" }).count()).toBeGreaterThan(0);
+    await page.context().close();
+  });
+
   it("loaded nothing from outside the page's own server", () => {
     expect(external).toEqual([]);
   });

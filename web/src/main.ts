@@ -98,7 +98,7 @@ function newWorker(): Worker {
 
 function fail(exitCode: number, message: string): void {
   const kind = exitCode === 3 ? "Nothing to rewrite" : exitCode === 1 ? "Proof failed" : exitCode === 70 ? "Internal error" : "Cannot use this input";
-  setStatus("error", `${kind}: ${message}`);
+  setStatus("error", `${kind}: ${message.replace(/^nothing to rewrite: /, "")}`);
   status.dataset.exitCode = String(exitCode);
   runButton.disabled = !chosen.model;
 }
@@ -138,7 +138,8 @@ function renderReport(d: Done, r: ReparamReport, timing: string): void {
 function sitesTable(r: ReparamReport): string {
   const rows = r.sites.map((s) => `<tr><td>${esc(s.kind)}</td><td class="${s.status === "rewritten" ? "pass" : "skip"}">${esc(s.status)}</td><td>${esc(s.form ?? "")}</td><td class="num">${esc(s.k ?? "")}</td><td>${esc(s.output)}${s.status === "skipped" ? `<div class="reason">${esc(s.reason ?? "")}</div>` : ""}</td></tr>`);
   const unmatched = r.unmatched.map((u) => `<tr><td>einsum</td><td class="skip">unmatched</td><td></td><td></td><td>${esc(u.node)}<div class="reason">${esc(u.reason)}</div></td></tr>`);
-  const removed = `<p class="reason">removed ${r.removed.nodes} node(s) and ${r.removed.initializers} initializer(s)${r.boundTextInput ? `; bound text input '${esc(r.boundTextInput)}'` : ""}</p>`;
+  const count = (n: number, what: string) => `${n >= 0 ? "removed" : "added"} ${Math.abs(n)} ${what}`;
+  const removed = `<p class="reason">${count(r.removed.nodes, "node(s)")}, ${count(r.removed.initializers, "initializer(s)")}${r.boundTextInput ? `; bound text input '${esc(r.boundTextInput)}'` : ""}</p>`;
   return `<section><h2>Sites</h2><table><tr><th>kind</th><th>status</th><th>form</th><th>K</th><th>output / reason</th></tr>${rows.join("")}${unmatched.join("")}</table>${removed}</section>`;
 }
 
@@ -161,13 +162,15 @@ function proofTable(r: ReparamReport): string {
 }
 
 function opsTable(d: Done): string {
-  const ops = [...new Set([...Object.keys(d.opsBefore), ...Object.keys(d.opsAfter ?? {})])].sort();
+  const after = d.opsAfter;
+  const ops = [...new Set([...Object.keys(d.opsBefore), ...Object.keys(after ?? {})])].sort();
   const total = (c: Record<string, number> | null) => (c ? Object.values(c).reduce((a, b) => a + b, 0) : "");
-  const rows = ops.map((op) => {
-    const a = d.opsBefore[op] ?? 0, b = d.opsAfter ? d.opsAfter[op] ?? 0 : null;
-    return `<tr><td>${esc(op)}</td><td class="num">${a}</td><td class="num">${b ?? ""}</td></tr>`;
-  });
-  return `<section><h2>Operators</h2><table><tr><th>op</th><th>before</th><th>after</th></tr>${rows.join("")}<tr><th>total</th><th class="num">${total(d.opsBefore)}</th><th class="num">${total(d.opsAfter)}</th></tr></table></section>`;
+  // The ops the rewrite changed, then the rest in one line: the table stays short on a real model.
+  const changed = after ? ops.filter((op) => (d.opsBefore[op] ?? 0) !== (after[op] ?? 0)) : ops;
+  const same = ops.filter((op) => !changed.includes(op));
+  const rows = changed.map((op) => `<tr><td>${esc(op)}</td><td class="num">${d.opsBefore[op] ?? 0}</td><td class="num">${after ? after[op] ?? 0 : ""}</td></tr>`);
+  const rest = same.length ? `<tr><td class="reason" colspan="3">unchanged: ${same.map((op) => `${esc(op)} ${d.opsBefore[op]}`).join(", ")}</td></tr>` : "";
+  return `<section><h2>Operators</h2><table><tr><th>op</th><th>before</th><th>after</th></tr>${rows.join("")}${rest}<tr><th>total</th><th class="num">${total(d.opsBefore)}</th><th class="num">${total(after)}</th></tr></table></section>`;
 }
 
 function benchBlock(d: Done): string {
