@@ -9,6 +9,7 @@ import type { NeckLayout } from "./rules/neck-emit.ts";
 import type { Tolerance, ValidationInput } from "./validate/compare-models.ts";
 import type { OrtRuntime } from "./validate/runtime.ts";
 import { bytesProofEnv } from "./validate/proof-env.ts";
+import { ReparamError } from "./errors.ts";
 import { checkTolerance, reparamJob, type ReparamFileResult, type ReparamReport } from "./reparam-job.ts";
 
 export type ReparamStage = "decode" | "rewrite" | "proof" | "encode";
@@ -52,6 +53,7 @@ export async function reparamBytes(o: ReparamBytesOptions, runtime: OrtRuntime):
   const embedName = o.textEmbedName ?? "text-embed.npy";
   const embed = o.textEmbed ? { value: parseNpy(o.textEmbed, embedName), source: embedName } : undefined;
   const names = o.names !== undefined ? parseNamesText(o.names, o.namesName ?? "names.txt") : null;
+  if (names && !embed) throw new ReparamError("--names sets the class names of a new vocabulary: give --text-embed too");
   const env = bytesProofEnv(o.model, input, runtime, (what, i, of, inputs) => progress("proof", `${what}: onnxruntime run ${i + 1}/${of} (${shape(inputs)})`));
   let bytes: Uint8Array | null = null;
   progress("rewrite", "folding the text path and rewriting the sites");

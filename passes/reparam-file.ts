@@ -40,6 +40,7 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   const model = loadModel(o.input);
   const embed = o.textEmbed ? { value: readNpy(o.textEmbed), source: o.textEmbed } : undefined;
   const names = o.names ? readNamesFile(o.names) : null;
+  if (names && !embed) throw new ReparamError("--names sets the class names of a new vocabulary: give --text-embed too");
   const { report, ...result } = await reparamJob(model, { ...o, embed, names }, nodeProofEnv(o.input), () =>
     saveModel(model, resolve(o.output), o.externalData ? { externalData: { location: o.externalData } } : {}));
   if (o.report) {

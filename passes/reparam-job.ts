@@ -20,6 +20,8 @@ export interface ReparamJobOptions {
   output: string;
   embed?: { value: ConstTensor; source: string };
   names?: NamesFile | null;
+  /** Findings made before the job (e.g. while reading the inputs): they lead the report's warnings. */
+  warnings?: string[];
   textInput?: string;
   sites?: SiteSelection;
   inputShapes?: Map<string, number[]>;
@@ -61,10 +63,9 @@ export function checkTolerance(tolerance: Partial<Tolerance> = {}): void {
 export async function reparamJob(model: LoadedModel, o: ReparamJobOptions, env: ProofEnv, write: () => void): Promise<ReparamFileResult & { report: ReparamReport }> {
   const originalInputs = [...(model.proto.graph!.input ?? [])];
   const { embed, names = null } = o;
-  if (names && !embed) throw new ReparamError("--names sets the class names of a new vocabulary: give --text-embed too");
   const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm, keepBookkept: o.validate !== false };
   const result = reparamModel(model, opts);
-  const warnings = [...result.warnings, ...(names?.warnings ?? [])];
+  const warnings = [...(o.warnings ?? []), ...result.warnings, ...(names?.warnings ?? [])];
   const vocabulary = result.vocabulary || result.bound ? describeVocabulary(model, result, names?.names ?? null, embed!.source, warnings) : null;
   const rewritten = result.sites.filter((s) => s.status === "rewritten").length;
   const finish = (r: Omit<ReparamFileResult, "sites" | "unmatched" | "warnings" | "vocabulary">) => {
