@@ -15,3 +15,4 @@ export { reparamBytes, type ReparamBytesOptions, type ReparamBytesResult } from 
 export type { ReparamReport } from "./reparam-job.ts";
 export { compareModels } from "./validate/compare-models.ts";
 export type { OrtRuntime, OrtSession, OrtTensor, ModelSource } from "./validate/runtime.ts";
+export { nodeRuntime } from "./validate/runtime-node.ts";
