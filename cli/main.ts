@@ -19,6 +19,7 @@ import { clearProgress, progressLine } from "./progress.ts";
 import { validateCommand } from "./validate.ts";
 import { benchCommand } from "./bench.ts";
 import { demoSpeedup } from "./demo.ts";
+import { runWeb } from "./web.ts";
 
 export const DEFAULT_MODEL = join(PACKAGE_ROOT, "models/fixtures/full-bn-einsum-op17-static.onnx");
 
@@ -119,9 +120,12 @@ async function main(): Promise<void> {
     .command(embedCommand)
     .command(validateCommand)
     .command(benchCommand)
+    .command("web", "serve the browser page (rewrite and prove in the browser, nothing installed) on 127.0.0.1", (y) => y
+      .option("port", { type: "number", default: 8080, requiresArg: true, describe: "port to listen on (0: any free port)" }),
+      (argv) => runWeb(argv.port as number))
     .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress line on stderr" })
     .epilogue("Exit codes: 0 rewritten and validated (validate: the models agree); 1 validation failed (validate: they disagree); 2 usage or input error; 3 nothing to rewrite; 70 internal error (a bug).")
-    .demandCommand(1, "give a command: reparam, inspect, embed, validate, bench or demo")
+    .demandCommand(1, "give a command: reparam, inspect, embed, validate, bench, demo or web")
     .strict()
     .fail((msg, err) => {
       // yargs' own parse errors (YError) are usage errors; anything else came from a handler.

@@ -18,3 +18,9 @@ export { writeNpy, encodeNpy, type NpyDtype } from "./io/npy.ts";
 export { validateFiles, type ValidateFilesOptions, type ValidateFilesResult } from "./validate/validate-files.ts";
 export { benchModels, timeAlternating, type BenchModelsOptions, type BenchModelsResult, type TimingOptions, type TimingResult, type TimingStats } from "./bench/timing.ts";
 export type { Progress, ProgressFn } from "./progress.ts";
+// Runtime-agnostic entry points (the browser page uses these with onnxruntime-web).
+export { reparamBytes, type ReparamBytesOptions, type ReparamBytesResult } from "./reparam-bytes.ts";
+export type { ReparamReport } from "./reparam-job.ts";
+export { compareModels } from "./validate/compare-models.ts";
+export type { OrtRuntime, OrtSession, OrtTensor, ModelSource } from "./validate/runtime.ts";
+export { nodeRuntime } from "./validate/runtime-node.ts";

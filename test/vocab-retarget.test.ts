@@ -12,6 +12,7 @@ import { GraphIR } from "../passes/ir/graph.ts";
 import { reparamModel } from "../passes/pipeline.ts";
 import { reparamFile } from "../passes/reparam-file.ts";
 import { proveRetarget } from "../passes/validate/prove-retarget.ts";
+import { nodeProofEnv } from "../passes/validate/proof-env-node.ts";
 import { DEFAULT_TOLERANCE } from "../passes/validate/validate.ts";
 import { modelNames } from "../passes/vocab/report.ts";
 import { ReparamError } from "../passes/errors.ts";
@@ -103,7 +104,7 @@ describe("the proof", () => {
         result.bookkept = encodeModel(bk);
       }
       const probeSets = [[{ name: "images", dtype: 1, shape: [1, 3, 64, 64] }]];
-      const outcome = await proveRetarget(input, model, result, probeSets, DEFAULT_TOLERANCE.float32).then((v) => v.passed, (e: unknown) => (e instanceof ReparamError ? `error ${e.exitCode}` : "other"));
+      const outcome = await proveRetarget(nodeProofEnv(input), model, result, probeSets, DEFAULT_TOLERANCE.float32).then((v) => v.passed, (e: unknown) => (e instanceof ReparamError ? `error ${e.exitCode}` : "other"));
       expect([false, "error 1"]).toContain(outcome);
     });
   }

@@ -9,7 +9,7 @@ import type { ConstTensor } from "../ir/tensor.ts";
 import { loadModel } from "../io/model-io.ts";
 import type { ProgressFn } from "../progress.ts";
 import { checkSameInterface, concreteInputs } from "../validate/model-inputs.ts";
-import { makeFeeds, type ModelSource } from "../validate/validate.ts";
+import { makeFeeds, nodeRuntime, type ModelSource } from "../validate/validate.ts";
 
 export interface TimingOptions {
   /** Timed rounds (default 20). */
@@ -94,7 +94,8 @@ export async function benchModels(a: ModelSource, b: ModelSource | null = null, 
   if (b) checkSameInterface(ma, proto(b), [label(a, "A"), label(b, "B")]);
   const given = o.inputs ?? new Map<string, ConstTensor>();
   const inputs = concreteInputs(ma, o.inputShapes ?? new Map(), given);
-  const feeds = makeFeeds(inputs, 0, given);
+  // nodeRuntime's tensors are onnxruntime-node's own.
+  const feeds = makeFeeds(nodeRuntime, inputs, 0, given) as unknown as Record<string, ort.Tensor>;
   const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", logSeverityLevel: 3, ...(o.threads ? { intraOpNumThreads: o.threads } : {}) };
   const open = async (s: ModelSource, which: string) => {
     o.onProgress?.({ message: `creating an onnxruntime session for ${which}` });

@@ -4,10 +4,11 @@ import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rena
 import { basename, dirname, isAbsolute, normalize, resolve } from "node:path";
 import { decodeModelBytes, encodeModel, modelProtoOf } from "./codec.ts";
 import { ModelFormatError, ReparamError } from "../errors.ts";
-import type { Graph, Model, Tensor } from "./onnx-types.ts";
+import type { Model, Tensor } from "./onnx-types.ts";
+import { allTensors, EXTERNAL, externalRef, hasExternalData, setExternalDataReader } from "./external-ref.ts";
 
+export { externalRef, hasExternalData };
 export const PROTOBUF_LIMIT = 2 ** 31 - 1;
-const EXTERNAL = 1;
 
 export interface LoadedModel {
   proto: Model;
@@ -48,16 +49,6 @@ function cannotRead(path: string, e: unknown): ReparamError {
   return new ReparamError(`${path}: cannot read model file: ${ERRNO_TEXT[code] ?? (e as Error).message?.split("\n")[0] ?? "error"}${code ? ` (${code})` : ""}`);
 }
 
-interface ExternalRef { location: string; offset: number; length: number | null }
-
-export function externalRef(t: Tensor): ExternalRef | null {
-  if (t.data_location !== EXTERNAL) return null;
-  const kv = new Map((t.external_data ?? []).map((e) => [e.key ?? "", e.value ?? ""]));
-  const location = kv.get("location");
-  if (!location) throw new ReparamError(`tensor '${t.name}': external data without a location`);
-  return { location, offset: Number(kv.get("offset") ?? 0), length: kv.has("length") ? Number(kv.get("length")) : null };
-}
-
 function safeExternalPath(baseDir: string, location: string, tensor: string): string {
   const norm = normalize(location);
   if (isAbsolute(norm) || norm.startsWith("..")) {
@@ -86,6 +77,9 @@ export function readExternalData(t: Tensor, baseDir: string | null): Uint8Array 
     return out;
   } finally { closeSync(fd); }
 }
+
+// Tensors read while folding reach external files through this (external-ref.ts).
+setExternalDataReader(readExternalData);
 
 export type ExternalDataMode =
   | "preserve" // external tensors stay where they are described; the data file is carried to the output directory
@@ -147,24 +141,6 @@ export function atomicWrite(path: string, write: Writer): void {
 function cannotWrite(path: string, e: unknown): ReparamError {
   const code = (e as NodeJS.ErrnoException)?.code;
   return new ReparamError(`${path}: cannot write (${code ?? String((e as Error)?.message ?? e).split("\n")[0]})`);
-}
-
-function* allTensors(g: Graph): Generator<Tensor> {
-  for (const t of g.initializer ?? []) yield t;
-  for (const n of g.node ?? []) {
-    for (const a of n.attribute ?? []) {
-      if (a.t) yield a.t;
-      for (const t of a.tensors ?? []) yield t;
-      if (a.g) yield* allTensors(a.g);
-      for (const sg of a.graphs ?? []) yield* allTensors(sg);
-    }
-  }
-}
-
-export function hasExternalData(m: Model): boolean {
-  if (!m.graph) return false;
-  for (const t of allTensors(m.graph)) if (externalRef(t)) return true;
-  return false;
 }
 
 function inlineBytes(m: Model): number {

@@ -3,7 +3,7 @@
 // Conversion back to a TensorProto narrows to the requested element type.
 import { DT, type Tensor } from "../io/onnx-types.ts";
 import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from "../io/half.ts";
-import { readExternalData, externalRef } from "../io/model-io.ts";
+import { externalBytes, externalRef } from "../io/external-ref.ts";
 import { ReparamError } from "../errors.ts";
 import Long from "long";
 
@@ -29,7 +29,7 @@ export function readTensor(t: Tensor, baseDir: string | null = null): ConstTenso
   const n = numel(dims);
   const dtype = t.data_type ?? 0;
   let raw = t.raw_data && t.raw_data.length ? t.raw_data : null;
-  if (externalRef(t)) raw = readExternalData(t, baseDir);
+  if (externalRef(t)) raw = externalBytes(t, baseDir);
   const checkLen = (bytesPer: number) => {
     if (raw && raw.length !== n * bytesPer) throw new ReparamError(`tensor '${t.name}': raw_data has ${raw.length} bytes, shape needs ${n * bytesPer}`);
   };

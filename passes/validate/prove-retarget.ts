@@ -8,14 +8,15 @@
 //            class channels repeated (this proves the K bookkeeping); then the final model
 //            must equal that retargeted graph given the real rows (this proves the rewrite).
 import { decodeModelBytes, encodeModel } from "../io/codec.ts";
-import { loadModel, type LoadedModel } from "../io/model-io.ts";
+import type { LoadedModel } from "../io/model-io.ts";
 import { GraphIR } from "../ir/graph.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import type { ReparamResult } from "../pipeline.ts";
 import type { Vocabulary } from "../vocab/text-embed.ts";
 import { segSize } from "../vocab/segments.ts";
+import type { OutputMap, Tolerance, ValidationInput, ValidationReport } from "./compare-models.ts";
+import { compareIn, type ProofEnv } from "./proof-env.ts";
 import { ReparamError } from "../errors.ts";
-import { validateModels, type OutputMap, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
 
 /** K rows of `rows` (D wide) chosen by `pick(i)`, shaped like the model's text. */
 function rowsOf(like: ConstTensor, rows: ConstTensor, k: number, pick: (i: number) => number): ConstTensor {
@@ -50,25 +51,25 @@ function withText(bytes: Uint8Array | LoadedModel, v: Vocabulary, text: ConstTen
   return encodeModel(m.proto);
 }
 
-export async function proveRetarget(inputPath: string, model: LoadedModel, result: ReparamResult, sets: ValidationInput[][], tolerance: Tolerance): Promise<ValidationReport> {
+export async function proveRetarget(env: ProofEnv, model: LoadedModel, result: ReparamResult, sets: ValidationInput[][], tolerance: Tolerance): Promise<ValidationReport> {
   const v = result.vocabulary!;
   const rewritten = { bytes: encodeModel(model.proto) };
   const { from: k, to: k2 } = v;
   if (v.mixes && k2 !== k) throw new ReparamError(`cannot prove the retarget: ${v.mixes}, so padding or repeating classes changes the original's outputs and it is no oracle for ${k2} classes; --no-validate writes the model unproven`);
-  // The original with a K-row text: set in the file (a constant, or an input's initializer
+  // The original with a K-row text: set in the model (a constant, or an input's initializer
   // default, which onnxruntime does not let a caller feed), or fed (a plain input).
-  const asConstant = v.kind === "constant" || (loadModel(inputPath).proto.graph?.initializer ?? []).some((t) => t.name === v.text);
-  const original = (text: ConstTensor) => (asConstant ? { bytes: withText(loadModel(inputPath), v, text) } : { path: inputPath });
+  const asConstant = v.kind === "constant" || (env.reload().proto.graph?.initializer ?? []).some((t) => t.name === v.text);
+  const original = (text: ConstTensor) => (asConstant ? { bytes: withText(env.reload(), v, text) } : env.original);
   const feeds = (text: ConstTensor) => new Map(asConstant ? [] : [[v.text, text]]);
   if (k2 <= k) {
     const padded = rowsOf(v.base, v.value, k, (i) => (i < k2 ? i : 0));
-    const r = await validateModels(original(padded), rewritten, sets, { bound: feeds(padded), tolerance, outputMaps: outputMaps(v, (j) => j) });
+    const r = await compareIn(env, "proof (padded)", original(padded), rewritten, sets, { bound: feeds(padded), tolerance, outputMaps: outputMaps(v, (j) => j) });
     return { ...r, proof: "padded" };
   }
   const dup = rowsOf(v.base, v.base, k2, (i) => i % k);
   // The original's own text needs no edit (a recomputed derived constant could differ by an ulp).
-  const own = v.kind === "constant" ? { path: inputPath } : original(v.base);
-  const bookkeeping = await validateModels(own, { bytes: withText(result.bookkept!, v, dup) }, sets, { bound: feeds(v.base), tolerance, outputMaps: outputMaps(v, (j) => j % k) });
-  const r = await validateModels({ bytes: result.bookkept! }, rewritten, sets, { tolerance });
+  const own = v.kind === "constant" ? env.original : original(v.base);
+  const bookkeeping = await compareIn(env, "class bookkeeping", own, { bytes: withText(result.bookkept!, v, dup) }, sets, { bound: feeds(v.base), tolerance, outputMaps: outputMaps(v, (j) => j % k) });
+  const r = await compareIn(env, "proof (swapped)", { bytes: result.bookkept! }, rewritten, sets, { tolerance });
   return { ...r, passed: r.passed && bookkeeping.passed, proof: "duplicated+swapped", bookkeeping: { ...bookkeeping, proof: "duplicated+swapped" } };
 }

@@ -1,23 +1,22 @@
 // Runs the validation the CLI promises: the user's input shapes (or the defaults), and
 // for models with symbolic dims a second, different shape set, so a rewrite that baked
 // in a batch or image size cannot pass. Models with external data are validated from
-// a temporary copy, since onnxruntime resolves external files relative to a path.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// a temporary copy, since onnxruntime resolves external files relative to a path
+// (env.withSaved: Node only; a model from bytes has no external data).
 import { encodeModel } from "../io/codec.ts";
-import { hasExternalData, loadModel, saveModel, type LoadedModel } from "../io/model-io.ts";
+import type { LoadedModel } from "../io/model-io.ts";
+import { hasExternalData } from "../io/external-ref.ts";
 import { toTensorProto } from "../ir/tensor.ts";
 import { ReparamError } from "../errors.ts";
 import { DT, type ValueInfo } from "../io/onnx-types.ts";
 import { declaredDims } from "../input-shapes.ts";
 import type { ReparamResult } from "../pipeline.ts";
-import type { ProgressFn } from "../progress.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
-import { DEFAULT_TOLERANCE, validateModels, type ModelSource, type Tolerance, type ValidationInput, type ValidationReport } from "./validate.ts";
+import { DEFAULT_TOLERANCE, type ModelSource, type Tolerance, type ValidationInput, type ValidationReport } from "./compare-models.ts";
 import { proveRetarget } from "./prove-retarget.ts";
+import { compareIn, type ProofEnv } from "./proof-env.ts";
 
-export async function proveRewrite(inputPath: string, model: LoadedModel, originalInputs: ValueInfo[], result: ReparamResult, tol: Partial<Tolerance> = {}, onProgress?: ProgressFn): Promise<ValidationReport> {
+export async function proveRewrite(env: ProofEnv, model: LoadedModel, originalInputs: ValueInfo[], result: ReparamResult, tol: Partial<Tolerance> = {}): Promise<ValidationReport> {
   // Half-precision models often take float32 images and Cast inside: the weights decide.
   const half = new Set<number>([DT.FLOAT16, DT.BFLOAT16]);
   const isHalf = originalInputs.some((v) => half.has(v.type?.tensor_type?.elem_type ?? 0)) ||
@@ -34,35 +33,29 @@ export async function proveRewrite(inputPath: string, model: LoadedModel, origin
     }));
   const sets = [inputSet(result.probe.a), ...(result.probe.b ? [inputSet(result.probe.b)] : [])];
   if (result.vocabulary) {
-    if (hasExternalData(model.proto)) throw new ReparamError(`${inputPath}: validating a retargeted model with external data is not supported yet; use --no-validate`);
-    return proveRetarget(inputPath, model, result, sets, tolerance);
+    if (hasExternalData(model.proto)) throw new ReparamError(`${env.label}: validating a retargeted model with external data is not supported yet; use --no-validate`);
+    return proveRetarget(env, model, result, sets, tolerance);
   }
-  const original = originalWithBoundDefaults(inputPath, bound);
+  const original = originalWithBoundDefaults(env, bound);
   if (!hasExternalData(model.proto)) {
-    return validateModels(original, { bytes: encodeModel(model.proto) }, sets, { bound, tolerance, onProgress });
+    return compareIn(env, "proof", original, { bytes: encodeModel(model.proto) }, sets, { bound, tolerance });
   }
-  const dir = mkdtempSync(join(tmpdir(), "onnx-reparam-"));
-  try {
-    const path = join(dir, "rewritten.onnx");
-    saveModel(model, path);
-    return await validateModels(original, { path }, sets, { bound, tolerance, onProgress });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  if (!env.withSaved) throw new ReparamError(`${env.label}: the rewritten model has external data, which needs a file system to validate; use --no-validate`);
+  return env.withSaved(model, (src) => compareIn(env, "proof", original, src, sets, { bound, tolerance }));
 }
 
 // onnxruntime-node cannot feed an initializer that is also a graph input (it is not among
 // the session's inputs), so a bound one becomes the original's default instead.
-function originalWithBoundDefaults(inputPath: string, bound: Map<string, ConstTensor>): ModelSource {
-  if (bound.size === 0) return { path: inputPath };
-  const original = loadModel(inputPath);
+function originalWithBoundDefaults(env: ProofEnv, bound: Map<string, ConstTensor>): ModelSource {
+  if (bound.size === 0) return env.original;
+  const original = env.reload();
   const inits = original.proto.graph?.initializer ?? [];
   let patched = false;
   for (const [name, value] of bound) {
     const i = inits.findIndex((t) => t.name === name);
     if (i >= 0) { inits[i] = toTensorProto(name, value); patched = true; }
   }
-  if (!patched) return { path: inputPath };
-  if (hasExternalData(original.proto)) throw new ReparamError(`${inputPath}: cannot validate a bound initializer input in a model with external data; use --no-validate`);
+  if (!patched) return env.original;
+  if (hasExternalData(original.proto)) throw new ReparamError(`${env.label}: cannot validate a bound initializer input in a model with external data; use --no-validate`);
   return { bytes: encodeModel(original.proto) };
 }

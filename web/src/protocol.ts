@@ -1,0 +1,44 @@
+// Messages between the page and its worker. Model bytes travel as transferred
+// ArrayBuffers (moved, not copied: a 200 MB model exists once).
+import type { ReparamReport } from "../../passes/reparam-job.ts";
+
+export interface RunRequest {
+  type: "run";
+  model: ArrayBuffer;
+  modelName: string;
+  textEmbed?: ArrayBuffer;
+  textEmbedName?: string;
+  names?: string;
+  namesName?: string;
+  sites: "all" | "head" | "neck";
+  neckForm: "conv" | "per-head" | "matmul";
+  atol?: number;
+  rtol?: number;
+  validate: boolean;
+  bench: boolean;
+}
+
+export interface Progress { type: "progress"; stage: string; detail: string; ms: number }
+
+export interface BenchResult { shapes: string; runs: number; originalMs: number; rewrittenMs: number; speedup: number }
+
+export interface Done {
+  type: "done";
+  exitCode: number;
+  message: string;
+  report: ReparamReport;
+  /** The rewritten model (absent when nothing was written). */
+  model?: ArrayBuffer;
+  outputName: string;
+  opsBefore: Record<string, number>;
+  opsAfter: Record<string, number> | null;
+  /** Wall time of each phase, ms: pass (decode + fold + rewrite), proof, encode, total. */
+  timings: Record<string, number>;
+  runtime: string;
+  bench?: BenchResult | { error: string };
+}
+
+/** A refusal or a failure: one line, the CLI's exit code (2 input, 70 internal). */
+export interface Failed { type: "error"; exitCode: number; message: string }
+
+export type WorkerMessage = Progress | Done | Failed;
