@@ -314,3 +314,40 @@ describe("checked and found right", () => {
     expect((res.r as ReparamError).message).toMatch(/equal parts/);
   });
 });
+
+describe("HOLE: float64 rows for a text graph input with a symbolic K (the 'direct' path)", () => {
+  // Issue 7 item 6: float64 .npy is accepted (numpy's default). checkEmbedding accepts it, but the
+  // direct path then goes through bindText, which still refuses anything but float32/float16.
+  const build = () => buildModel({
+    inputs: [X, { name: "t", dims: [1, "k", C] }], outputs: [{ name: "y", dims: [1, "k", H, W] }], initializers: {},
+    nodes: [node("Einsum", ["x", "t"], ["y"], { equation: "bchw,bkc->bkhw" })],
+  });
+
+  it("HOLE: a float64 .npy binds like a float32 one", async () => {
+    const input = join(tmp, "direct64.onnx"), npy = join(tmp, "direct64.npy"), output = join(tmp, "direct64.out.onnx");
+    writeFileSync(input, encodeModel(build().proto));
+    const t = rows(3, C, 91);
+    writeFileSync(npy, encodeNpy([3, C], t.data, "<f8"));
+    const r = await reparamFile({ input, output, textEmbed: npy }).catch((e: unknown) => e as Error);
+    expect(r instanceof Error ? r.message : r.exitCode).toBe(0);
+  });
+});
+
+describe("HOLE (proof): a fixed-K text input that also has an initializer default (overridable)", () => {
+  // The K' != K path proves against { path: original } with the text fed as an input; onnxruntime
+  // does not list an initializer-backed input among the session inputs, so the original would run
+  // on its default text (the non-vocabulary path patches the default: originalWithBoundDefaults).
+  const build = (k: number, text: ConstTensor, input: boolean) => buildModel({
+    inputs: input ? [X, { name: "t", dims: [1, k, C] }] : [X], outputs: [{ name: "y", dims: [1, k, H, W] }], initializers: { t: text },
+    nodes: [node("Einsum", ["x", "t"], ["y"], { equation: "bchw,bkc->bkhw" })],
+  });
+  for (const k2 of [3, 10]) {
+    it(`HOLE: K 7 -> ${k2}: the retarget is exact (--no-validate shows it) and the proof must pass it`, async () => {
+      const t2 = rows(k2, C, 100 + k2);
+      const unvalidated = await retargetFile(build(K, rows(K, C, 100), true), t2, `overridable-nv${k2}`, { validate: false });
+      await refusedOrExact(unvalidated, build(k2, t2, false));
+      const res = await retargetFile(build(K, rows(K, C, 100), true), t2, `overridable${k2}`);
+      await refusedOrExact(res, build(k2, t2, false));
+    });
+  }
+});
