@@ -66,17 +66,19 @@ async function run(bytes: Uint8Array, feeds: Record<string, ConstTensor>) {
 }
 
 const X: IO = { name: "x", dims: [1, C, H, W] };
-const xFeed = () => { const r = seeded(99); return { x: tensor([1, C, H, W], () => r()) }; };
+const xFeed = (b = 1) => { const r = seeded(99); return { x: tensor([b, C, H, W], () => r()) }; };
 
 /** The written model must equal the same graph built for the new vocabulary (shapes and values). */
-async function expectSameAs(outputPath: string, reference: LoadedModel) {
-  const feeds = xFeed();
-  const got = await run(encodeModel(loadModel(outputPath).proto), feeds);
-  const want = await run(encodeModel(reference.proto), feeds);
-  for (const [name, w] of Object.entries(want)) {
-    expect(got[name]?.dims, `${name} shape`).toEqual(w.dims);
-    const bad = w.data.findIndex((v, i) => !(Math.abs(v - got[name].data[i]) <= 1e-4 + 1e-4 * Math.abs(v)));
-    expect(bad, `${name}[${bad}]: ${got[name].data[bad]} vs ${w.data[bad]}`).toBe(-1);
+async function expectSameAs(outputPath: string, reference: LoadedModel, batches = [1]) {
+  for (const b of batches) {
+    const feeds = xFeed(b);
+    const got = await run(encodeModel(loadModel(outputPath).proto), feeds);
+    const want = await run(encodeModel(reference.proto), feeds);
+    for (const [name, w] of Object.entries(want)) {
+      expect(got[name]?.dims, `${name} shape (batch ${b})`).toEqual(w.dims);
+      const bad = w.data.findIndex((v, i) => !(Math.abs(v - got[name].data[i]) <= 1e-4 + 1e-4 * Math.abs(v)));
+      expect(bad, `${name}[${bad}] (batch ${b}): ${got[name].data[bad]} vs ${w.data[bad]}`).toBe(-1);
+    }
   }
 }
 
@@ -348,6 +350,56 @@ describe("HOLE (proof): a fixed-K text input that also has an initializer defaul
       await refusedOrExact(unvalidated, build(k2, t2, false));
       const res = await retargetFile(build(K, rows(K, C, 100), true), t2, `overridable${k2}`);
       await refusedOrExact(res, build(k2, t2, false));
+    });
+  }
+});
+
+describe("a fixed-K text input whose batch is the image batch (dynamic)", () => {
+  const XB: IO = { name: "x", dims: ["B", C, H, W] };
+  const build = (k: number) => buildModel({
+    inputs: [XB, { name: "t", dims: ["B", k, C] }], outputs: [{ name: "y", dims: ["B", k, H, W] }], initializers: {},
+    nodes: [node("Einsum", ["x", "t"], ["y"], { equation: "bchw,bkc->bkhw" })],
+  });
+  it("K 7 -> 3 is written and proven, or refused in one line (no crash)", async () => {
+    const res = await retargetFile(build(K), rows(3, C, 120), "batchtext");
+    if (res.r instanceof ReparamError) {
+      expect(res.r.exitCode).toBe(2);
+      expect(res.r.message).not.toContain("\n");
+    } else expect(res.r.exitCode, res.r.message).toBe(0);
+  });
+});
+
+describe("checked and found right: an Ultralytics-like dynamic tail", () => {
+  // Text expanded to the image batch, a Reshape target Concat(batch from Shape, 4 + K, -1), the
+  // classes taken with a negative start (y[:, -K:]) and a Split (4, K) in attribute form (opset 12).
+  const XB: IO = { name: "x", dims: ["B", C, H, W] };
+  const build = (k: number, text: ConstTensor) => setInt64(buildModel({
+    opset: 12,
+    inputs: [XB], outputs: [{ name: "scores", dims: ["B", k, HW] }, { name: "cls", dims: ["B", k, HW] }, { name: "box", dims: ["B", 4, HW] }],
+    initializers: {
+      t: text, one: i64([1]), b0: i64([0]), b4: i64([4]), ax1: i64([1]), no: i64([4 + k]), m1: i64([-1]),
+      st: i64([-k]), en: i64([0]),
+    },
+    nodes: [
+      node("Shape", ["x"], ["xs"]),
+      node("Slice", ["xs", "b0", "one"], ["bs"]),
+      node("Concat", ["bs", "one", "one"], ["es"], { axis: 0 }),
+      node("Expand", ["t", "es"], ["tb"]),
+      node("Slice", ["x", "b0", "b4", "ax1"], ["bx"]),
+      node("Einsum", ["x", "tb"], ["e"], { equation: "bchw,bkc->bkhw" }),
+      node("Concat", ["bx", "e"], ["be"], { axis: 1 }),
+      node("Concat", ["bs", "no", "m1"], ["rs"], { axis: 0 }),
+      node("Reshape", ["be", "rs"], ["flat"]),
+      node("Slice", ["flat", "st", "en", "ax1"], ["scores"]),
+      node("Split", ["flat"], ["box", "cls"], { axis: 1, split: [4, k] }),
+    ],
+  }), "en", [INT64_MAX]);
+  for (const k2 of [3, 10]) {
+    it(`K 7 -> ${k2}: exact`, async () => {
+      const t2 = rows(k2, C, 130 + k2);
+      const res = await retargetFile(build(K, rows(K, C, 130)), t2, `ultra-like${k2}`);
+      expect(res.r instanceof ReparamError ? res.r.message : res.r.exitCode).toBe(0);
+      await expectSameAs(res.output, build(k2, t2), [1, 3]);
     });
   }
 });
