@@ -18,9 +18,7 @@ function rowNorms(t: ConstTensor): Float64Array {
   for (let i = 0; i < k; i++) {
     let s = 0;
     for (let j = 0; j < d; j++) s += t.data[i * d + j] ** 2;
-    // F.normalize clamps at eps before dividing; the folded norms of real rows are far above it,
-    // but an all-zero new row must give 0 / eps = 0 (a class that never fires), not 0 / 0 = NaN.
-    out[i] = Math.max(Math.sqrt(s), 1e-12);
+    out[i] = Math.sqrt(s);
   }
   return out;
 }
@@ -33,7 +31,7 @@ const DERIVATIONS: Array<{ what: string; size: (k: number, d: number) => number;
     what: "normalized rows", size: (k, d) => k * d,
     values: (t) => {
       const d = t.dims[t.dims.length - 1], n = rowNorms(t);
-      return t.data.map((v, i) => v / n[Math.floor(i / d)]);
+      return t.data.map((v, i) => v / Math.max(n[Math.floor(i / d)], 1e-12));
     },
   },
 ];
