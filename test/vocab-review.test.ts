@@ -9,7 +9,9 @@
 //   "fixed on main"  by bf40c00 (merged into main as 035d8cb while this review ran): they still
 //                    FAIL on branch review (based on 93f1511) and pass once it is merged into main;
 //   "fixed here"     by a small product fix on branch review (INT64 saturation, float64 in bindText);
-//                    these were still open on main 035d8cb.
+//                    these were still open on main 035d8cb;
+//   "open on main"   variants of the folded-guide case that main's stray-copies.ts (bf40c00) misses:
+//                    they FAIL on branch review and on main 035d8cb.
 // The others pin behaviour that was checked and found right.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -410,4 +412,72 @@ describe("checked and found right: an Ultralytics-like dynamic tail", () => {
       await expectSameAs(res.output, build(k2, t2), [1, 3]);
     });
   }
+});
+
+describe("HOLE (open on main 035d8cb): a folded guide stored transposed escapes the stray-copy check", () => {
+  // main's stray-copies.ts takes K from dims[0] (2-D) or dims[1] (1, ...): a guide folded in the
+  // layout its contraction reads, (1, M, c, K) — what `x @ guide.transpose(-1, -2)` folds to —
+  // has its K last and is not seen. Same graph as the folded-guide case otherwise.
+  const M = 2, c = C / M;
+  const proj = (() => { const r = seeded(5); return tensor([C, C], () => r()); })();
+  const guideT = (t: ConstTensor, k: number) => {
+    const g = new Float64Array(M * c * k);
+    for (let i = 0; i < k; i++) for (let o = 0; o < C; o++) {
+      let s = 0;
+      for (let j = 0; j < C; j++) s += t.data[i * C + j] * proj.data[j * C + o];
+      g[o * k + i] = Math.fround(s); // (m, c) = o, class last
+    }
+    return { dtype: DT.FLOAT, dims: [1, M, c, k], data: g };
+  };
+  const build = (k: number, text: ConstTensor) => buildModel({
+    inputs: [X], outputs: [{ name: "y", dims: [1, k, H, W] }, { name: "att", dims: [1, M, H, W, 1] }],
+    initializers: { t: text, g: guideT(text, k), s5: i64([1, M, c, H, W]) },
+    nodes: [
+      node("Reshape", ["x", "s5"], ["x5"]),
+      node("Einsum", ["x5", "g"], ["aw"], { equation: "bmchw,bmcn->bmhwn" }),
+      node("ReduceMax", ["aw"], ["amax"], { axes: [-1], keepdims: 1 }),
+      node("Sigmoid", ["amax"], ["att"]),
+      node("Einsum", ["x", "t"], ["y"], { equation: "bchw,bkc->bkhw" }),
+    ],
+  });
+
+  it("HOLE (open on main): retarget 7 -> 3 refuses (names G) or the neck output follows the new vocabulary", async () => {
+    const t = rows(K, C, 141), t3 = rows(3, C, 142);
+    const res = await retargetFile(build(K, t), t3, "foldedguideT");
+    await refusedOrExact(res, build(3, t3));
+  });
+});
+
+describe("HOLE (open on main 035d8cb): a folded guide split per head before its contraction", () => {
+  // stray-copies.ts only walks Reshape/Transpose/elementwise ops to a contraction: a Split (one
+  // guide per attention head) stops the walk, and the (1, K, C) guide keeps the old classes.
+  const M = 2, c = C / M;
+  const proj = (() => { const r = seeded(6); return tensor([C, C], () => r()); })();
+  const guide = (t: ConstTensor, k: number) => {
+    const g = new Float64Array(k * C);
+    for (let i = 0; i < k; i++) for (let o = 0; o < C; o++) { let s = 0; for (let j = 0; j < C; j++) s += t.data[i * C + j] * proj.data[j * C + o]; g[i * C + o] = Math.fround(s); }
+    return { dtype: DT.FLOAT, dims: [1, k, C], data: g };
+  };
+  const build = (k: number, text: ConstTensor) => buildModel({
+    inputs: [X], outputs: [{ name: "y", dims: [1, k, H, W] }, { name: "a0", dims: [1, H, W, 1] }],
+    initializers: { t: text, g: guide(text, k), sp: i64([c, c]) },
+    nodes: [
+      node("Split", ["g", "sp"], ["g0", "g1"], { axis: 2 }),
+      node("Slice", ["x", "z", "cc", "one"], ["xh"]),
+      node("Einsum", ["xh", "g0"], ["aw"], { equation: "bchw,bnc->bhwn" }),
+      node("ReduceMax", ["aw"], ["a0"], { axes: [-1], keepdims: 1 }),
+      node("Einsum", ["x", "t"], ["y"], { equation: "bchw,bkc->bkhw" }),
+    ],
+  });
+  const withSliceArgs = (m: LoadedModel) => {
+    const g = m.proto.graph!;
+    g.initializer!.push(...[["z", 0], ["cc", c], ["one", 1]].map(([n, v]) => ({ name: n as string, dims: [1].map((d) => d as unknown as never), data_type: DT.INT64, raw_data: new Uint8Array(BigInt64Array.of(BigInt(v as number)).buffer) })));
+    return loadModel(encodeModel(m.proto));
+  };
+
+  it("HOLE (open on main): retarget 7 -> 3 refuses (names G) or the head-0 attention follows the new vocabulary", async () => {
+    const t = rows(K, C, 151), t3 = rows(3, C, 152);
+    const res = await retargetFile(withSliceArgs(build(K, t)), t3, "splitguide");
+    await refusedOrExact(res, withSliceArgs(build(3, t3)));
+  });
 });
