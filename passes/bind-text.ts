@@ -28,7 +28,8 @@ export function bindText(g: GraphIR, embed: ConstTensor, inputName: string | und
   else throw new ReparamError(`--text-embed ${source}: several inputs could take it (${candidates.map((v) => v.name).join(", ")}); name one with --text-input`);
   const name = target.name!;
   const dims = declaredDims(target) ?? [];
-  if (![DT.FLOAT, DT.FLOAT16].includes(embed.dtype as 1 | 10)) throw new ReparamError(`${source}: dtype ${dtypeName(embed.dtype)}, expected float32 or float16`);
+  // float64 is numpy's default: it is rounded to the input's type below, like float32 is.
+  if (![DT.FLOAT, DT.FLOAT16, DT.DOUBLE].includes(embed.dtype as 1 | 10 | 11)) throw new ReparamError(`${source}: dtype ${dtypeName(embed.dtype)}, expected float32 or float16, or float64 (rounded to the input's type)`);
   let shape = embed.dims;
   if (shape.length === 2 && dims.length === 3) shape = [1, ...shape];
   else if (shape.length === 3 && dims.length === 2 && shape[0] === 1) shape = shape.slice(1);

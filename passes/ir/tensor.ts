@@ -63,6 +63,11 @@ export function readTensor(t: Tensor, baseDir: string | null = null): ConstTenso
   return { dtype, dims, data: Float64Array.from(values) };
 }
 
+// float64 cannot hold INT64_MAX (2^63 - 1 reads back as 2^63): saturate instead of letting
+// BigInt64Array wrap it to INT64_MIN (a Slice end "to the end" would become "empty").
+const I64_MAX = 2n ** 63n - 1n, I64_MIN = -(2n ** 63n);
+const toInt64 = (v: number): bigint => { const b = BigInt(Math.trunc(v)); return b > I64_MAX ? I64_MAX : b < I64_MIN ? I64_MIN : b; };
+
 /** Encodes as raw_data of `dtype` (defaults to the tensor's own). */
 export function toTensorProto(name: string, c: ConstTensor, dtype = c.dtype): Tensor {
   let raw: Uint8Array;
@@ -71,7 +76,7 @@ export function toTensorProto(name: string, c: ConstTensor, dtype = c.dtype): Te
     case DT.DOUBLE: raw = new Uint8Array(Float64Array.from(c.data).buffer); break;
     case DT.FLOAT16: raw = new Uint8Array(f32ToF16Array(c.data).buffer); break;
     case DT.BFLOAT16: raw = new Uint8Array(f32ToBf16Array(c.data).buffer); break;
-    case DT.INT64: raw = new Uint8Array(BigInt64Array.from(c.data, (v) => BigInt(Math.trunc(v))).buffer); break;
+    case DT.INT64: raw = new Uint8Array(BigInt64Array.from(c.data, toInt64).buffer); break;
     case DT.INT32: raw = new Uint8Array(Int32Array.from(c.data).buffer); break;
     default: throw new Error(`cannot encode ${dtypeName(dtype)} tensors`);
   }
