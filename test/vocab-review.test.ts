@@ -4,14 +4,8 @@
 // graph built for the new vocabulary (the "PyTorch" of these toy models: same weights, only
 // the text and what is computed from it differ).
 //
-// Every test asserts the correct behaviour. Tests named `HOLE` failed on the reviewed main
-// (93f1511) and demonstrate a finding; each says where it is fixed:
-//   "fixed on main"  by bf40c00 (merged into main as 035d8cb while this review ran): they still
-//                    FAIL on branch review (based on 93f1511) and pass once it is merged into main;
-//   "fixed here"     by a small product fix on branch review (INT64 saturation, float64 in bindText);
-//                    these were still open on main 035d8cb;
-//   "open on main"   variants of the folded-guide case that main's stray-copies.ts (bf40c00) misses:
-//                    they FAIL on branch review and on main 035d8cb.
+// Every test asserts the correct behaviour. Tests named `HOLE` demonstrate a finding of that
+// review (each was silently wrong, a crash, or a proof gap before its fix landed) and now pass.
 // The others pin behaviour that was checked and found right.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -114,13 +108,13 @@ describe("HOLE: a model exported with K = 1 (a single-class export)", () => {
     ],
   });
 
-  it("HOLE (fixed on main): retarget 1 -> 3 gives output (1, 3, HW) or refuses; never (3, 1, HW) with exit 0", async () => {
+  it("HOLE (fixed): retarget 1 -> 3 gives output (1, 3, HW) or refuses; never (3, 1, HW) with exit 0", async () => {
     const t1 = rows(1, C, 1), t3 = rows(3, C, 2);
     const res = await retargetFile(build(1, t1), t3, "k1");
     await refusedOrExact(res, build(3, t3));
   });
 
-  it("HOLE (fixed on main): a neck guide Reshape (1, K, M, c) with K = 1: the neck output's batch becomes K' (exit 0, proof passed)", async () => {
+  it("HOLE (fixed): a neck guide Reshape (1, K, M, c) with K = 1: the neck output's batch becomes K' (exit 0, proof passed)", async () => {
     // The neck's text view (B, K, nh, hc) moves the class axis onto the batch axis; the max over
     // classes then leaves 'classes' on the batch axis of the attention, whose Reshape target
     // (1, M, c, H, W) gets its batch element "updated" to K'. The written model's neck output is
@@ -172,7 +166,7 @@ describe("HOLE: a second, folded copy of the vocabulary that feeds no recognized
     ],
   });
 
-  it("HOLE (fixed on main): retarget 7 -> 3 refuses (names G) or the neck output follows the new vocabulary", async () => {
+  it("HOLE (fixed): retarget 7 -> 3 refuses (names G) or the neck output follows the new vocabulary", async () => {
     const t = rows(K, C, 11), t3 = rows(3, C, 12);
     const res = await retargetFile(build(K, t), t3, "foldedguide");
     await refusedOrExact(res, build(3, t3));
@@ -195,7 +189,7 @@ describe("HOLE: derived row norms of a zero row (F.normalize folded with its cla
 
   // Fixed on main (bf40c00 clamps the recomputed norms at 1e-12, as F.normalize does; float32
   // only: 1e-12 rounds to 0 in float16). The proof gap stays: NaN meets NaN.
-  it("HOLE (fixed on main): a zero row scores 0 (what F.normalize gives), not NaN", async () => {
+  it("HOLE (fixed): a zero row scores 0 (what F.normalize gives), not NaN", async () => {
     const t = rows(K, C, 21, false), t3 = rows(3, C, 22, false);
     t3.data.fill(0, C, 2 * C); // row 1 all zeros
     const res = await retargetFile(build(K, t, clampNorms(t)), t3, "zerorow");
@@ -220,7 +214,7 @@ describe("HOLE: a per-class constant of ones taken for the row norms of a unit-n
     ],
   });
 
-  it("HOLE (fixed on main): refused as a per-class constant, or kept at 1 for every new class", async () => {
+  it("HOLE (fixed): refused as a per-class constant, or kept at 1 for every new class", async () => {
     const t = rows(K, C, 31), t3 = rows(3, C, 32, false); // the user's rows need not be unit: the graph normalizes
     const res = await retargetFile(build(K, t), t3, "ones");
     await refusedOrExact(res, build(3, t3));
@@ -248,7 +242,7 @@ describe("HOLE: a Slice bound vector holding INT64_MAX next to the class bound",
   }), "en", [BigInt(4 + k), INT64_MAX]);
 
   // Fixed here: passes/ir/tensor.ts saturates instead of wrapping.
-  it("HOLE (fixed here): retarget 7 -> 10 keeps the other axis' INT64_MAX and matches the 10-class graph", async () => {
+  it("HOLE (fixed): retarget 7 -> 10 keeps the other axis' INT64_MAX and matches the 10-class graph", async () => {
     const t = rows(K, C, 41), t10 = rows(10, C, 42);
     const res = await retargetFile(build(K, t), t10, "int64max");
     expect(res.r instanceof ReparamError ? res.r.message : res.r.exitCode).toBe(0);
@@ -277,7 +271,7 @@ describe("HOLE (proof): a softmax over the classes", () => {
     ],
   });
   for (const k2 of [3, 10]) {
-    it(`HOLE (fixed on main): K 7 -> ${k2}: refused, or written and exact (not a failed proof of a right model)`, async () => {
+    it(`HOLE (fixed): K 7 -> ${k2}: refused, or written and exact (not a failed proof of a right model)`, async () => {
       const t = rows(K, C, 51), t2 = rows(k2, C, 52 + k2);
       const res = await retargetFile(build(K, t), t2, `softmax${k2}`);
       await refusedOrExact(res, build(k2, t2));
@@ -335,7 +329,7 @@ describe("HOLE: float64 rows for a text graph input with a symbolic K (the 'dire
   });
 
   // Fixed here: passes/bind-text.ts accepts float64.
-  it("HOLE (fixed here): a float64 .npy binds like a float32 one", async () => {
+  it("HOLE (fixed): a float64 .npy binds like a float32 one", async () => {
     const input = join(tmp, "direct64.onnx"), npy = join(tmp, "direct64.npy"), output = join(tmp, "direct64.out.onnx");
     writeFileSync(input, encodeModel(build().proto));
     const t = rows(3, C, 91);
@@ -354,7 +348,7 @@ describe("HOLE (proof): a fixed-K text input that also has an initializer defaul
     nodes: [node("Einsum", ["x", "t"], ["y"], { equation: "bchw,bkc->bkhw" })],
   });
   for (const k2 of [3, 10]) {
-    it(`HOLE (fixed on main): K 7 -> ${k2}: the retarget is exact (--no-validate shows it) and the proof must pass it`, async () => {
+    it(`HOLE (fixed): K 7 -> ${k2}: the retarget is exact (--no-validate shows it) and the proof must pass it`, async () => {
       const t2 = rows(k2, C, 100 + k2);
       const unvalidated = await retargetFile(build(K, rows(K, C, 100), true), t2, `overridable-nv${k2}`, { validate: false });
       await refusedOrExact(unvalidated, build(k2, t2, false));
@@ -414,7 +408,7 @@ describe("checked and found right: an Ultralytics-like dynamic tail", () => {
   }
 });
 
-describe("HOLE (open on main 035d8cb): a folded guide stored transposed escapes the stray-copy check", () => {
+describe("HOLE (fixed): a folded guide stored transposed escapes the stray-copy check", () => {
   // main's stray-copies.ts takes K from dims[0] (2-D) or dims[1] (1, ...): a guide folded in the
   // layout its contraction reads, (1, M, c, K) — what `x @ guide.transpose(-1, -2)` folds to —
   // has its K last and is not seen. Same graph as the folded-guide case otherwise.
@@ -441,14 +435,14 @@ describe("HOLE (open on main 035d8cb): a folded guide stored transposed escapes 
     ],
   });
 
-  it("HOLE (open on main): retarget 7 -> 3 refuses (names G) or the neck output follows the new vocabulary", async () => {
+  it("HOLE (fixed): retarget 7 -> 3 refuses (names G) or the neck output follows the new vocabulary", async () => {
     const t = rows(K, C, 141), t3 = rows(3, C, 142);
     const res = await retargetFile(build(K, t), t3, "foldedguideT");
     await refusedOrExact(res, build(3, t3));
   });
 });
 
-describe("HOLE (open on main 035d8cb): a folded guide split per head before its contraction", () => {
+describe("HOLE (fixed): a folded guide split per head before its contraction", () => {
   // stray-copies.ts only walks Reshape/Transpose/elementwise ops to a contraction: a Split (one
   // guide per attention head) stops the walk, and the (1, K, C) guide keeps the old classes.
   const M = 2, c = C / M;
@@ -475,7 +469,7 @@ describe("HOLE (open on main 035d8cb): a folded guide split per head before its 
     return loadModel(encodeModel(m.proto));
   };
 
-  it("HOLE (open on main): retarget 7 -> 3 refuses (names G) or the head-0 attention follows the new vocabulary", async () => {
+  it("HOLE (fixed): retarget 7 -> 3 refuses (names G) or the head-0 attention follows the new vocabulary", async () => {
     const t = rows(K, C, 151), t3 = rows(3, C, 152);
     const res = await retargetFile(withSliceArgs(build(K, t)), t3, "splitguide");
     await refusedOrExact(res, withSliceArgs(build(3, t3)));
