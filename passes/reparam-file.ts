@@ -7,7 +7,6 @@ import { readNpy } from "./io/npy.ts";
 import { checkOutputPaths } from "./output-paths.ts";
 import { reparamModel, type ReparamOptions, type SiteSelection } from "./pipeline.ts";
 import type { ValidationReport, Tolerance } from "./validate/validate.ts";
-import { proveRewrite } from "./validate/prove-rewrite.ts";
 import { EXIT, ReparamError } from "./errors.ts";
 import type { SiteReport } from "./rules/site.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
@@ -66,7 +65,8 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     return finish({ exitCode: EXIT.NOTHING_TO_DO, message: `nothing to rewrite: ${describeSites(result.sites, o.sites ?? "all")}`, validation: null, written: false });
   }
 
-  const validation = o.validate === false ? null : await proveRewrite(o.input, model, originalInputs, result, o.tolerance);
+  // onnxruntime is loaded only when used: --no-validate runs without its ~12 MB and start-up.
+  const validation = o.validate === false ? null : await (await import("./validate/prove-rewrite.ts")).proveRewrite(o.input, model, originalInputs, result, o.tolerance);
   const passed = validation?.passed ?? true;
   if (!passed && !o.force) {
     return finish({ exitCode: EXIT.VALIDATION_FAILED, message: `validation failed (${failedOutputs(validation!)}); nothing written (--force writes anyway)`, validation, written: false });
