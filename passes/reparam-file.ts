@@ -10,6 +10,7 @@ import type { ValidationReport, Tolerance } from "./validate/validate.ts";
 import { EXIT, ReparamError } from "./errors.ts";
 import type { SiteReport } from "./rules/site.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
+import type { NeckFormChoice } from "./neck-auto/choose-neck-form.ts";
 
 export interface ReparamFileOptions {
   input: string;
@@ -18,7 +19,8 @@ export interface ReparamFileOptions {
   textInput?: string;
   sites?: SiteSelection;
   inputShapes?: Map<string, number[]>;
-  neckForm?: NeckLayout;
+  /** A neck form, or "auto": time the three in onnxruntime and keep the fastest (passes/neck-auto). */
+  neckForm?: NeckLayout | "auto";
   validate?: boolean;
   force?: boolean;
   tolerance?: Partial<Tolerance>;
@@ -34,6 +36,8 @@ export interface ReparamFileResult {
   unmatched: Array<{ node: string; reason: string }>;
   validation: ValidationReport | null;
   written: boolean;
+  /** --neck-form auto: the timings and the form kept (null otherwise). */
+  neckForm?: NeckFormChoice | null;
 }
 
 export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileResult> {
@@ -42,17 +46,17 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new ReparamError(`--${name} expects a finite number >= 0`);
   }
   checkOutputPaths({ input: o.input, output: o.output, report: o.report, externalData: o.externalData });
-  const model = loadModel(o.input);
-  const graph = model.proto.graph!;
-  const originalInputs = [...(graph.input ?? [])];
   const embed = o.textEmbed ? { value: readNpy(o.textEmbed), source: o.textEmbed } : undefined;
-  const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm };
-  const result = reparamModel(model, opts);
+  const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes };
+  // --neck-form auto (issue 10): the pipeline once per neck form, timed, the fastest kept.
+  const { model, originalInputs, result, neckForm } = o.neckForm === "auto"
+    ? await chooseNeckFormLazily(o.input, opts)
+    : rewriteOnce(o.input, { ...opts, neckForm: o.neckForm });
   const rewritten = result.sites.filter((s) => s.status === "rewritten").length;
   const finish = (r: Omit<ReparamFileResult, "sites" | "unmatched">): ReparamFileResult => {
-    const full = { ...r, sites: result.sites, unmatched: result.unmatched };
+    const full = { ...r, sites: result.sites, unmatched: result.unmatched, neckForm };
     if (o.report) {
-      const json = JSON.stringify({ input: o.input, output: r.written ? o.output : null, exitCode: r.exitCode, sites: result.sites, unmatched: result.unmatched, removed: result.removed, boundTextInput: result.bound?.name ?? null, validation: r.validation }, null, 2);
+      const json = JSON.stringify({ input: o.input, output: r.written ? o.output : null, exitCode: r.exitCode, sites: result.sites, unmatched: result.unmatched, removed: result.removed, boundTextInput: result.bound?.name ?? null, validation: r.validation, ...(neckForm ? { neckForm } : {}) }, null, 2);
       try {
         atomicWrite(o.report, (fd) => writeFileSync(fd, json + "\n"));
       } catch (e) {
@@ -77,6 +81,18 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
     message: passed ? `rewrote ${rewritten} site(s) into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
     validation, written: true,
   });
+}
+
+function rewriteOnce(input: string, opts: ReparamOptions) {
+  const model = loadModel(input);
+  const originalInputs = [...(model.proto.graph!.input ?? [])];
+  return { model, originalInputs, result: reparamModel(model, opts), neckForm: null };
+}
+
+// Loaded on use, like validation: it needs onnxruntime.
+async function chooseNeckFormLazily(input: string, opts: ReparamOptions) {
+  const { model, originalInputs, result, choice } = await (await import("./neck-auto/choose-neck-form.ts")).chooseNeckForm(input, opts);
+  return { model, originalInputs, result, neckForm: choice };
 }
 
 function describeSites(sites: SiteReport[], selection: string): string {
