@@ -256,7 +256,9 @@ def main():
                 ref = model(img)
             if form == 'rep':
                 d = max(float((x - y).abs().max() / y.abs().max()) for x, y in zip(ref, before))
-                assert d < 1e-4, f'rep model differs from the einsum model: {d}'
+                # float32 reassociation only: 2e-5 at v2-S, 1.6e-3 on the v2-L scores (a sigmoid of
+                # larger random-weight logits); a wrong Rep weight moves scores by ~0.5
+                assert d < 1e-2, f'rep model differs from the einsum model: {d}'
                 rep_note = f'; rep vs einsum model (torch) max rel diff {d:.1e}'
             onames = ['scores', 'boxes'] if a.out_style == 'deploy' else \
                 ['cls0', 'cls1', 'cls2', 'box0', 'box1', 'box2']
