@@ -45,8 +45,10 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
   const probe = probeShapes(g.inputs, opts.inputShapes ?? new Map());
   const text = {
     a: new ConstantFolder(g, { inputShapes: probe.a }),
-    b: probe.b ? new ConstantFolder(g, { inputShapes: probe.b }) : null,
+    b: null as ConstantFolder | null,
   };
+  // Values no input shape reaches are folded once, for both probes.
+  if (probe.b) text.b = new ConstantFolder(g, { inputShapes: probe.b, shapeIndependentFrom: text.a });
   const selection = opts.sites ?? "all";
   const sites: SiteReport[] = [];
   for (const rule of RULES) {

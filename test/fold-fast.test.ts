@@ -123,3 +123,30 @@ describe("odometer-indexed kernels", () => {
     }
   });
 });
+
+describe("second probe shape", () => {
+  it("takes shape-independent values from the first folder and refolds what a Shape reaches", async () => {
+    const { buildModel, node, tensor: t } = await import("./helpers/graph-builder.ts");
+    const { ConstantFolder } = await import("../passes/fold/fold-constants.ts");
+    const { GraphIR } = await import("../passes/ir/graph.ts");
+    const m = buildModel({
+      inputs: [{ name: "x", dims: ["b", 3] }], outputs: [{ name: "y", dims: ["b", 2, 3] }],
+      nodes: [
+        node("Mul", ["w", "w"], ["sq"]), node("Shape", ["x"], ["sx"]), node("Gather", ["sx", "zero"], ["b"], { axis: 0 }),
+        node("Concat", ["b", "one", "one"], ["reps"], { axis: 0 }), node("Tile", ["sq", "reps"], ["y"]),
+      ],
+      initializers: { w: t([1, 2, 3], (i) => i - 2), zero: t([1], () => 0, DT.INT64), one: t([1], () => 1, DT.INT64) },
+    });
+    const g = new GraphIR(m.proto.graph!);
+    const a = new ConstantFolder(g, { inputShapes: new Map([["x", [1, 3]]]) });
+    const b = new ConstantFolder(g, { inputShapes: new Map([["x", [2, 3]]]), shapeIndependentFrom: a });
+    const sqA = a.fold("sq"), sqB = b.fold("sq");
+    expect(sqA.ok && sqB.ok).toBe(true);
+    expect(sqB).toBe(sqA); // the very same folded value: not computed twice
+    const yA = a.fold("y"), yB = b.fold("y");
+    if (!yA.ok || !yB.ok) throw new Error("y must fold");
+    expect(yA.value.dims).toEqual([1, 2, 3]);
+    expect(yB.value.dims).toEqual([2, 2, 3]); // the batch-keyed Tile is refolded under its own shape
+    expect(Array.from(yB.value.data)).toEqual([4, 1, 0, 1, 4, 9, 4, 1, 0, 1, 4, 9]);
+  });
+});
