@@ -1,7 +1,7 @@
 // The pass against plain I/O, as a user runs it: `onnx-reparam reparam IN -o OUT --no-validate`
 // (a fresh process: start-up, decode, fold, rewrite, encode, write) against CLI start-up
 // (`--help`) plus Node reading and writing the same file, with wall time and peak RSS
-// (GNU time's %M). Target (issue 10): wall <= 2 x (start-up + read/write), peak RSS <=
+// (GNU time's %M), and CPU time (user + sys), which a loaded machine distorts less. Target (issue 10): wall <= 2 x (start-up + read/write), peak RSS <=
 // file size + 200 MB.
 //
 //   PASS_MODELS=$(ls /tmp/v2s/v2s-einsum-*.onnx /tmp/v2l/v2l-einsum-*.onnx | paste -sd,) npm run bench -- pass-io
@@ -19,14 +19,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, "..", "cli", "bin.js");
 const TIME = "/usr/bin/time";
 
-interface Sample { wall: number; rssMB: number }
+interface Sample { wall: number; cpu: number; rssMB: number }
 
 /** Runs a command under GNU time; wall seconds and peak RSS in MB. */
 function timed(cmd: string[]): Sample {
-  const r = spawnSync(TIME, ["-f", "%e %M", ...cmd], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const r = spawnSync(TIME, ["-f", "%e %U %S %M", ...cmd], { encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${cmd.join(" ")} failed (${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
   const last = r.stderr.trim().split("\n").pop()!.trim().split(/\s+/);
-  return { wall: Number(last[0]), rssMB: Number(last[1]) / 1024 };
+  return { wall: Number(last[0]), cpu: Number(last[1]) + Number(last[2]), rssMB: Number(last[3]) / 1024 };
 }
 
 const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -61,18 +61,20 @@ export async function run(): Promise<void> {
         }
       }
       const wall = (n: string) => median(s.get(n)!.map((x) => x.wall));
+      const cpu = (n: string) => median(s.get(n)!.map((x) => x.cpu));
       const rss = (n: string) => median(s.get(n)!.map((x) => x.rssMB));
       const io = wall("start-up (--help)") + wall("node read+write");
+      const ioCpu = cpu("start-up (--help)") + cpu("node read+write");
       const line = (n: string) => {
         const w = s.get(n)!.map((x) => x.wall);
-        return `| ${basename(model)} | ${sizeMB.toFixed(1)} | ${n} | ${wall(n).toFixed(2)} (±${(100 * spread(w)).toFixed(0)} %) | ${(wall(n) / io).toFixed(2)} | ${rss(n).toFixed(0)} | ${(rss(n) - sizeMB).toFixed(0)} |`;
+        return `| ${basename(model)} | ${sizeMB.toFixed(1)} | ${n} | ${wall(n).toFixed(2)} (±${(100 * spread(w)).toFixed(0)} %) | ${(wall(n) / io).toFixed(2)} | ${cpu(n).toFixed(2)} | ${(cpu(n) / ioCpu).toFixed(2)} | ${rss(n).toFixed(0)} | ${(rss(n) - sizeMB).toFixed(0)} |`;
       };
       rows.push(...variants.map(([n]) => line(n)));
       console.log(rows.slice(-variants.length).join("\n"));
     }
     console.log(`\n### The pass against plain I/O (${ROUNDS} alternating rounds, medians; ± is the median absolute deviation)\n`);
-    console.log("| model | MB | run | wall s | ÷ (start-up + read/write) | peak RSS MB | RSS − size MB |");
-    console.log("|---|---:|---|---:|---:|---:|---:|");
+    console.log("| model | MiB | run | wall s | ÷ (start-up + read/write) | CPU s (user+sys) | CPU ÷ (start-up + read/write) | peak RSS MiB | RSS − size MiB |");
+    console.log("|---|---:|---|---:|---:|---:|---:|---:|---:|");
     console.log(rows.join("\n"));
     console.log(`\nnode ${process.version}; ${execFileSync("nproc", { encoding: "utf8" }).trim()} cores; load average at the end ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")}`);
   } finally {
