@@ -46,7 +46,7 @@ const textOptions = (y: ReturnType<typeof yargs>) => y
 const reparamOptions = (y: ReturnType<typeof yargs>) => textOptions(y)
   .option("output", { alias: "o", type: "string", requiresArg: true, describe: "where to write the rewritten model" })
   .option("conv-neck", { type: "boolean", describe: "accepted for upstream compatibility; the neck is always rewritten unless --sites head" })
-  .option("neck-form", { choices: ["conv", "per-head", "matmul"] as const, requiresArg: true, default: "conv" as const, describe: "neck replacement form" })
+  .option("neck-form", { choices: ["conv", "per-head", "matmul", "auto"] as const, requiresArg: true, default: "conv" as const, describe: "neck replacement form (auto: time all three in onnxruntime, keep the fastest)" })
   .option("report", { type: "string", requiresArg: true, describe: "write a JSON report of every site and the validation" })
   .option("validate", { type: "boolean", default: true, describe: "prove the rewrite in onnxruntime (--no-validate skips)" })
   .option("atol", { type: "number", requiresArg: true, describe: "validation absolute tolerance" })
@@ -70,7 +70,7 @@ async function runReparam(argv: Record<string, unknown>, input: string, output: 
   const r = await reparamFile({
     input, output,
     textEmbed: argv["text-embed"] as string | undefined, textInput: argv["text-input"] as string | undefined,
-    sites: argv.sites as "head" | "neck" | "all", neckForm: argv["neck-form"] as "conv" | "per-head" | "matmul",
+    sites: argv.sites as "head" | "neck" | "all", neckForm: argv["neck-form"] as "conv" | "per-head" | "matmul" | "auto",
     inputShapes: parseInputShapes(argv["input-shape"] as string[]), validate: argv.validate as boolean,
     force: argv.force as boolean, tolerance: tol, report: argv.report as string | undefined,
     externalData: argv["external-data"] as string | undefined, names: argv.names as string | undefined,

@@ -19,6 +19,11 @@ export function printSummary(r: ReparamFileResult): void {
   const out = process.stdout;
   printSites(r.sites, r.unmatched);
   printVocabulary(r);
+  if (r.neckForm) {
+    const c = r.neckForm;
+    const times = Object.entries(c.timings).map(([f, t]) => `${f} ${t!.medianMs.toFixed(1)} ms`).join(", ");
+    out.write(`neck form auto: ${c.chosen} (${c.reason}${times ? `; medians of ${c.rounds} rounds: ${times}; noise ±${c.noiseMs.toFixed(1)} ms` : ""})\n`);
+  }
   if (r.validation) {
     const v = r.validation;
     const shapes = v.runs.map((r) => r.inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(" ")).join("; ");

@@ -53,7 +53,11 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
   if (opts.textInput && !opts.textEmbed) throw new ReparamError("--text-input names the input --text-embed binds: give --text-embed too");
   const selection = opts.sites ?? "all";
   const rules = RULES.filter((r) => selection === "all" || selection === r.kind);
-  const folders = (p: ProbeShapes) => ({ a: new ConstantFolder(g, { inputShapes: p.a }), b: p.b ? new ConstantFolder(g, { inputShapes: p.b }) : null });
+  // Values no input shape reaches are folded once, for both probes.
+  const folders = (p: ProbeShapes) => {
+    const a = new ConstantFolder(g, { inputShapes: p.a });
+    return { a, b: p.b ? new ConstantFolder(g, { inputShapes: p.b, shapeIndependentFrom: a }) : null };
+  };
   const ruleContext = (text: TextFolders): RuleContext => ({ graph: g, text, neckForm: opts.neckForm ?? "conv", opset: defaultOpset(model) });
   const given = opts.inputShapes ?? new Map();
   const embed = opts.textEmbed ? applyTextEmbed(g, {

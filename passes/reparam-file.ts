@@ -14,10 +14,14 @@ import type { NeckLayout } from "./rules/neck-emit.ts";
 import { readNamesFile } from "./vocab/names-list.ts";
 import { embedClasses } from "./text-encoder/embed.ts";
 import { DT } from "./io/onnx-types.ts";
-import { checkTolerance, reparamJob, type ReparamFileResult } from "./reparam-job.ts";
+import { checkTolerance, reparamJob, type ReparamFileResult as JobResult } from "./reparam-job.ts";
+import type { NeckFormChoice } from "./neck-auto/choose-neck-form.ts";
 import type { ProgressFn } from "./progress.ts";
 
-export type { ReparamFileResult };
+export interface ReparamFileResult extends JobResult {
+  /** --neck-form auto: the timings and the form kept (null otherwise). */
+  neckForm?: NeckFormChoice | null;
+}
 
 export interface ReparamFileOptions {
   input: string;
@@ -26,7 +30,8 @@ export interface ReparamFileOptions {
   textInput?: string;
   sites?: SiteSelection;
   inputShapes?: Map<string, number[]>;
-  neckForm?: NeckLayout;
+  /** A neck form, or "auto": time the three in onnxruntime and keep the fastest (passes/neck-auto). */
+  neckForm?: NeckLayout | "auto";
   validate?: boolean;
   force?: boolean;
   tolerance?: Partial<Tolerance>;
@@ -55,20 +60,28 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   const encoded = o.encoder ? await embedClasses(names!.names, { encoder: o.encoder, encoderModel: o.encoderModel }) : null;
   const embed = o.textEmbed ? { value: readNpy(o.textEmbed), source: o.textEmbed }
     : encoded ? { value: { dtype: DT.FLOAT, dims: encoded.dims, data: Float64Array.from(encoded.data) }, source: `--encoder ${o.encoder}` } : undefined;
+  // --neck-form auto (issue 10): the pipeline once per neck form, timed, the fastest kept; the
+  // job then rewrites with that form (loaded on use: timing needs onnxruntime).
+  let neckForm: NeckFormChoice | null = null;
+  if (o.neckForm === "auto") {
+    o.onProgress?.({ message: "timing the three neck forms in onnxruntime (--neck-form auto)" });
+    const { chooseNeckForm } = await import("./neck-auto/choose-neck-form.ts");
+    neckForm = (await chooseNeckForm(o.input, { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes })).choice;
+  }
   o.onProgress?.({ message: "finding sites and folding the text path" });
   const onRun = (what: string, i: number, of: number, inputs: Array<{ name: string; shape: number[] }>) =>
     o.onProgress?.({ message: `validation, ${what}: run ${i + 1}/${of}: ${inputs.map((x) => `${x.name}:${x.shape.join("x")}`).join(" ")}`, done: i, total: of });
-  const { report, ...result } = await reparamJob(model, { ...o, embed, names, warnings: encoded?.warnings }, nodeProofEnv(o.input, onRun), () => {
+  const { report, ...result } = await reparamJob(model, { ...o, neckForm: neckForm?.chosen ?? (o.neckForm === "auto" ? "conv" : o.neckForm), embed, names, warnings: encoded?.warnings }, nodeProofEnv(o.input, onRun), () => {
     o.onProgress?.({ message: `saving ${o.output}` });
     saveModel(model, resolve(o.output), o.externalData ? { externalData: { location: o.externalData } } : {});
   });
   if (o.report) {
-    const json = JSON.stringify(report, null, 2);
+    const json = JSON.stringify(neckForm ? { ...report, neckForm } : report, null, 2);
     try {
       atomicWrite(o.report, (fd) => writeFileSync(fd, json + "\n"));
     } catch (e) {
       throw new ReparamError(`--report ${o.report}: cannot write: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
     }
   }
-  return result;
+  return { ...result, neckForm };
 }

@@ -2,7 +2,8 @@
 // each run once, in alternating order, so drift on a shared machine (other jobs, clock
 // changes) hits both alike. The ratio is the median of per-round ratios A/B, which is
 // steadier than a ratio of medians when the machine is noisy.
-import * as ort from "onnxruntime-node";
+import type * as ort from "onnxruntime-node";
+import { ortModule } from "../validate/runtime-node.ts";
 import { performance } from "node:perf_hooks";
 import { ReparamError } from "../errors.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
@@ -100,7 +101,8 @@ export async function benchModels(a: ModelSource, b: ModelSource | null = null, 
   const open = async (s: ModelSource, which: string) => {
     o.onProgress?.({ message: `creating an onnxruntime session for ${which}` });
     try {
-      return await (s.path ? ort.InferenceSession.create(s.path, opts) : ort.InferenceSession.create(s.bytes!, opts));
+      const { InferenceSession } = ortModule();
+      return await (s.path ? InferenceSession.create(s.path, opts) : InferenceSession.create(s.bytes!, opts));
     } catch (e) { throw new ReparamError(`onnxruntime cannot load ${which}: ${String((e as Error)?.message ?? e).split("\n")[0]}`); }
   };
   const sa = await open(a, label(a, "A"));

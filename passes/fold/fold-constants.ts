@@ -18,12 +18,20 @@ export interface FoldOptions {
   inputShapes?: Map<string, number[]>;
   /** Largest tensor (elements) folding will materialize. */
   maxElements?: number;
+  /**
+   * A folder of the same graph under other input shapes (and the same bindings): values that
+   * cannot depend on input shapes (no graph input, no Shape op upstream) are taken from it
+   * instead of being folded again (the second probe shape re-folded the whole text path).
+   */
+  shapeIndependentFrom?: ConstantFolder;
 }
 
 const fail = (reason: string): Folded => ({ ok: false, reason });
 
 export class ConstantFolder {
   private memo = new Map<string, Folded>();
+  private active = new Set<string>();
+  private indep = new Map<string, boolean>();
   private shapes = new Map<string, number[] | string>();
   readonly maxElements: number;
 
@@ -32,12 +40,38 @@ export class ConstantFolder {
   }
 
   fold(name: string): Folded {
-    let r = this.memo.get(name);
-    if (!r) {
-      this.memo.set(name, fail(`cycle at '${name}'`));
+    return this.get(name, true);
+  }
+
+  private get(name: string, keep: boolean): Folded {
+    const known = this.memo.get(name);
+    if (known) return known;
+    const other = this.opts.shapeIndependentFrom;
+    if (other && this.independent(name)) return other.get(name, keep);
+    if (this.active.has(name)) return fail(`cycle at '${name}'`);
+    this.active.add(name);
+    let r: Folded;
+    try {
       r = this.compute(name);
-      this.memo.set(name, r);
+    } finally {
+      this.active.delete(name);
     }
+    // A value only one node reads is not kept once that node is folded: the text path is a
+    // chain of full-size (K, 512) tensors, and keeping every link was most of the pass's memory.
+    if (keep || !r.ok || this.graph.uses(name).length !== 1) this.memo.set(name, r);
+    return r;
+  }
+
+  /** True when no graph input and no Shape op is upstream of `name` (conservative on cycles). */
+  private independent(name: string): boolean {
+    let r = this.indep.get(name);
+    if (r !== undefined) return r;
+    this.indep.set(name, false);
+    const node = this.graph.producer(name);
+    if (this.opts.bindings?.has(name) || (this.graph.initializer(name) && !this.graph.isOverridable(name))) r = true;
+    else if (!node || this.graph.isGraphInput(name) || this.graph.isOverridable(name) || node.op_type === "Shape" || (node.attribute ?? []).some((a) => a.g || a.graphs?.length)) r = false;
+    else r = (node.input ?? []).every((i) => !i || this.independent(i));
+    this.indep.set(name, r);
     return r;
   }
 
@@ -73,7 +107,7 @@ export class ConstantFolder {
     const inputs: ConstTensor[] = [];
     for (const i of node.input ?? []) {
       if (!i) { inputs.push(EMPTY); continue; }
-      const f = this.fold(i);
+      const f = this.get(i, false);
       if (!f.ok) return f;
       inputs.push(f.value);
     }
@@ -141,7 +175,7 @@ function evalNode(n: Node, x: ConstTensor[], outIndex: number): ConstTensor | nu
       const set = new Set((axes ?? a.dims.flatMap((d, i) => (d === 1 ? [i] : []))).map((v) => K.normAxis(v, a.dims.length)));
       return { ...a, dims: a.dims.filter((_, i) => !set.has(i)) };
     }
-    case "Expand": return K.elementwise(a.dtype, [a, { dtype: a.dtype, dims: ints(x[1]), data: new Float64Array(numel(ints(x[1]))) }], (v) => v);
+    case "Expand": return K.expand(a, ints(x[1]));
     case "Tile": return K.tile(a, ints(x[1]));
     case "Concat": return K.concat(x.filter((t) => numel(t.dims) > 0 || t.dims.length > 1), attrInt(n, "axis", 0));
     case "Gather": return K.gather(a, x[1], attrInt(n, "axis", 0));

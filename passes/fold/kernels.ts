@@ -4,6 +4,7 @@
 import { DT } from "../io/onnx-types.ts";
 import { f16BitsToF32, f32ToF16Bits, bf16BitsToF32, f32ToBf16Bits } from "../io/half.ts";
 import { numel, type ConstTensor } from "../ir/tensor.ts";
+import { gemm } from "./gemm.ts";
 
 export function roundTo(dtype: number, data: Float64Array): Float64Array {
   switch (dtype) {
@@ -41,16 +42,32 @@ export function broadcastShape(...shapes: number[][]): number[] {
 
 /** For each flat index of `out`, the flat index into a tensor of `dims` broadcast to `out`. */
 function broadcastIndex(dims: number[], out: number[]): Int32Array {
-  const n = numel(out), idx = new Int32Array(n);
-  const inStr = strides(dims), outStr = strides(out), off = out.length - dims.length;
-  for (let i = 0; i < n; i++) {
-    let rem = i, j = 0;
-    for (let a = 0; a < out.length; a++) {
-      const c = Math.floor(rem / outStr[a]); rem -= c * outStr[a];
-      const ai = a - off;
-      if (ai >= 0 && dims[ai] !== 1) j += c * inStr[ai];
+  const off = out.length - dims.length;
+  const inStr = strides(dims);
+  // Stride per output axis: 0 where the input is broadcast (or absent).
+  const str = out.map((_, a) => (a - off >= 0 && dims[a - off] !== 1 ? inStr[a - off] : 0));
+  return stridedIndex(out, str);
+}
+
+/**
+ * Flat source index for every element of an output of `dims`, where moving one step along
+ * axis a moves `str[a]` in the source. An odometer over the axes, no division per element.
+ */
+function stridedIndex(dims: number[], str: number[]): Int32Array {
+  const n = numel(dims), idx = new Int32Array(n), rank = dims.length;
+  if (n === 0) return idx;
+  if (rank === 0) return idx;
+  const inner = dims[rank - 1], innerStr = str[rank - 1];
+  const ctr = new Array(rank).fill(0);
+  let base = 0;
+  for (let o = 0; o < n; o += inner) {
+    for (let j = 0; j < inner; j++) idx[o + j] = base + j * innerStr;
+    for (let a = rank - 2; a >= 0; a--) {
+      base += str[a];
+      if (++ctr[a] < dims[a]) break;
+      base -= str[a] * dims[a];
+      ctr[a] = 0;
     }
-    idx[i] = j;
   }
   return idx;
 }
@@ -58,28 +75,71 @@ function broadcastIndex(dims: number[], out: number[]): Int32Array {
 export function elementwise(dtype: number, inputs: ConstTensor[], f: (...v: number[]) => number): ConstTensor {
   const dims = broadcastShape(...inputs.map((t) => t.dims));
   const n = numel(dims);
-  const maps = inputs.map((t) => (t.dims.length === dims.length && numel(t.dims) === n ? null : broadcastIndex(t.dims, dims)));
   const data = new Float64Array(n);
-  const args = new Array(inputs.length);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < inputs.length; k++) args[k] = inputs[k].data[maps[k] ? maps[k]![i] : i];
-    data[i] = f(...args);
+  // Unary and binary ops (nearly all of them) without an index map or a spread call per element.
+  if (inputs.length === 1 && inputs[0].data.length === n) {
+    const x = inputs[0].data, g = f as (v: number) => number;
+    for (let i = 0; i < n; i++) data[i] = g(x[i]);
+  } else if (inputs.length === 2) {
+    const [x, y] = inputs, g = f as (p: number, q: number) => number;
+    const [mx, px] = access(x.dims, dims), [my, py] = access(y.dims, dims);
+    const ix = mx === MAP ? broadcastIndex(x.dims, dims) : null, iy = my === MAP ? broadcastIndex(y.dims, dims) : null;
+    const xd = x.data, yd = y.data;
+    for (let i = 0; i < n; i++) {
+      const a = mx === SAME ? i : mx === DIV ? (i / px) | 0 : mx === MOD ? i % px : ix![i];
+      const b = my === SAME ? i : my === DIV ? (i / py) | 0 : my === MOD ? i % py : iy![i];
+      data[i] = g(xd[a], yd[b]);
+    }
+  } else {
+    const maps = inputs.map((t) => (t.dims.length === dims.length && numel(t.dims) === n ? null : broadcastIndex(t.dims, dims)));
+    const args = new Array(inputs.length);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < inputs.length; k++) args[k] = inputs[k].data[maps[k] ? maps[k]![i] : i];
+      data[i] = f(...args);
+    }
   }
   return { dtype, dims, data: roundTo(dtype, data) };
 }
 
+const SAME = 0, DIV = 1, MOD = 2, MAP = 3;
+/**
+ * How an operand of `dims` broadcast to `out` is indexed: the same flat index, index / p
+ * (its trailing axes are broadcast: a per-row value), index % p (its leading axes are
+ * broadcast: a per-column value, a scalar being p = 1), or a full index map.
+ */
+function access(dims: number[], out: number[]): [number, number] {
+  const n = numel(out), size = numel(dims);
+  if (size === n) return [SAME, 0];
+  const full = [...new Array(out.length - dims.length).fill(1), ...dims];
+  // Leading 1s, then exactly the output's trailing dims: index % size.
+  let lead = 0;
+  while (lead < full.length && full[lead] === 1 && out[lead] !== 1) lead++;
+  if (full.slice(lead).every((d, i) => d === out[lead + i])) return [MOD, size];
+  // The output's leading dims, then 1s: index / (product of the broadcast trailing dims).
+  let end = full.length;
+  while (end > 0 && full[end - 1] === 1) end--;
+  if (full.slice(0, end).every((d, i) => d === out[i])) return [DIV, numel(out.slice(end))];
+  return [MAP, 0];
+}
+
+/** ONNX Expand: broadcast `t` against `shape` (the result has the broadcast of both). */
+export function expand(t: ConstTensor, shape: number[]): ConstTensor {
+  const dims = broadcastShape(t.dims, shape);
+  if (numel(dims) === t.data.length && dims.length === t.dims.length) return { dtype: t.dtype, dims, data: t.data };
+  const idx = broadcastIndex(t.dims, dims), data = new Float64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) data[i] = t.data[idx[i]];
+  return { dtype: t.dtype, dims, data };
+}
+
 export function transpose(t: ConstTensor, perm: number[]): ConstTensor {
   const dims = perm.map((p) => t.dims[p]);
-  const inStr = strides(t.dims), outStr = strides(dims);
-  const n = numel(dims), data = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let rem = i, j = 0;
-    for (let a = 0; a < dims.length; a++) {
-      const c = Math.floor(rem / outStr[a]); rem -= c * outStr[a];
-      j += c * inStr[perm[a]];
-    }
-    data[i] = t.data[j];
-  }
+  // Moving only size-1 axes keeps memory order: a relabelling of dims, no copy.
+  const moved = perm.filter((p) => t.dims[p] !== 1);
+  if (moved.every((p, i) => i === 0 || p > moved[i - 1])) return { dtype: t.dtype, dims, data: t.data };
+  const inStr = strides(t.dims);
+  const idx = stridedIndex(dims, perm.map((p) => inStr[p]));
+  const data = new Float64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) data[i] = t.data[idx[i]];
   return { dtype: t.dtype, dims, data };
 }
 
@@ -93,17 +153,12 @@ export function reduce(t: ConstTensor, axes: number[] | null, keepdims: boolean,
   const rank = t.dims.length;
   const set = new Set((axes ?? t.dims.map((_, i) => i)).map((a) => normAxis(a, rank)));
   const outFull = t.dims.map((d, i) => (set.has(i) ? 1 : d));
-  const outStr = strides(outFull), inStr = strides(t.dims);
+  const outStr = strides(outFull);
   const acc = new Float64Array(numel(outFull)).fill(init);
   const count = numel(t.dims) / Math.max(numel(outFull), 1);
-  for (let i = 0; i < t.data.length; i++) {
-    let rem = i, j = 0;
-    for (let a = 0; a < rank; a++) {
-      const c = Math.floor(rem / inStr[a]); rem -= c * inStr[a];
-      if (!set.has(a)) j += c * outStr[a];
-    }
-    acc[j] = step(acc[j], t.data[i]);
-  }
+  // Output slot of every input element, in input order (so each slot accumulates in order).
+  const slot = stridedIndex(t.dims, t.dims.map((_, a) => (set.has(a) ? 0 : outStr[a])));
+  for (let i = 0; i < t.data.length; i++) acc[slot[i]] = step(acc[slot[i]], t.data[i]);
   for (let j = 0; j < acc.length; j++) acc[j] = finish(acc[j], count);
   const dims = keepdims ? outFull : t.dims.filter((_, i) => !set.has(i));
   return { dtype: t.dtype, dims, data: roundTo(t.dtype, acc) };
@@ -118,18 +173,12 @@ export function matmul(a: ConstTensor, b: ConstTensor): ConstTensor {
   const batch = broadcastShape(ad.slice(0, -2), bd.slice(0, -2));
   const nb = numel(batch);
   const ai = broadcastIndex(ad.slice(0, -2), batch), bi = broadcastIndex(bd.slice(0, -2), batch);
-  const data = new Float64Array(nb * m * n);
-  const A = a.data, B = b.data;
-  for (let p = 0; p < nb; p++) {
-    const ao = ai[p] * m * k, bo = bi[p] * k * n, oo = p * m * n;
-    // i-q-j order walks both operands row by row (the naive i-j-q order strides down
-    // B's columns and was most of the pass's time at K = 1203).
-    for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) {
-      const av = A[ao + i * k + q];
-      if (av === 0) continue;
-      const row = bo + q * n, out = oo + i * n;
-      for (let j = 0; j < n; j++) data[out + j] += av * B[row + j];
-    }
+  const part = (p: number) => gemm(a.data.subarray(ai[p] * m * k, (ai[p] + 1) * m * k), b.data.subarray(bi[p] * k * n, (bi[p] + 1) * k * n), m, k, n);
+  let data: Float64Array;
+  if (nb === 1) data = part(0);
+  else {
+    data = new Float64Array(nb * m * n);
+    for (let p = 0; p < nb; p++) data.set(part(p), p * m * n);
   }
   let dims = [...batch, m, n];
   if (a.dims.length === 1) dims = [...batch, n];
@@ -215,6 +264,7 @@ export function reshapeDims(inDims: number[], target: number[], allowzero: boole
 /** ONNX Tile: each axis repeated `repeats[i]` times. */
 export function tile(t: ConstTensor, repeats: number[]): ConstTensor {
   if (repeats.length !== t.dims.length) throw new Error(`Tile repeats [${repeats}] do not match rank ${t.dims.length}`);
+  if (repeats.every((r) => r === 1)) return t;
   const dims = t.dims.map((d, i) => d * repeats[i]);
   const inStr = strides(t.dims), outStr = strides(dims);
   const data = new Float64Array(numel(dims));

@@ -2,7 +2,7 @@
 // bytes ($unknowns) and re-emits them, and with the proto2 schema it writes repeated
 // scalars unpacked as ONNX's own serializers do: files written by those serializers
 // come back byte-identical. onnx-proto (ONNX 1.10) would drop post-1.10 fields.
-import { ModelProto, protobuf } from "./schema.ts";
+import { ModelProto, TensorProto, protobuf, root } from "./schema.ts";
 import { ModelFormatError } from "../errors.ts";
 import type { Graph, Model } from "./onnx-types.ts";
 
@@ -62,6 +62,51 @@ export function modelProtoOf(value: unknown, fn: string): Model {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 const describe = (v: unknown): string => (v === null ? "null" : ArrayBuffer.isView(v) ? `bytes (${v.constructor.name}); decode them with loadModel first` : Array.isArray(v) ? "an array" : typeof v);
+
+// ---- chunked encoding: the same bytes without one buffer holding all of them ----------
+// A decoded input and an encoded output of the same large model side by side were most of
+// the pass's peak memory. Protobuf writes a message's fields in field-number order with
+// unknown fields last, so a message's bytes are (fields before f) + f + (fields after f): the
+// large raw_data payloads are handed out as the input's own views, everything around them
+// is encoded by protobufjs as usual. Concatenated, the chunks equal encodeModel's bytes.
+
+type Msg = Record<string, unknown> & { $unknowns?: Uint8Array[] };
+const GraphProto = root.lookupType("onnx.GraphProto");
+const INITIALIZER = 5, GRAPH = 7, RAW_DATA = 9;
+
+/** The encoding of the fields of `msg` whose number passes `keep` (unknown fields with the last part). */
+function encodeFields(type: protobuf.Type, msg: Msg, keep: (id: number) => boolean, unknowns: boolean): Uint8Array {
+  const part: Msg = Object.create(Object.getPrototypeOf(msg));
+  for (const f of type.fieldsArray) if (keep(f.id) && Object.hasOwn(msg, f.name)) part[f.name] = msg[f.name];
+  if (unknowns && Object.hasOwn(msg, "$unknowns")) part.$unknowns = msg.$unknowns;
+  return type.encode(part as unknown as protobuf.Message).finish();
+}
+
+const header = (field: number, length: number): Uint8Array => protobuf.Writer.create().uint32(((field << 3) | 2) >>> 0).uint32(length).finish();
+const total = (chunks: Uint8Array[]) => chunks.reduce((n, c) => n + c.length, 0);
+
+function tensorChunks(t: Msg): Uint8Array[] {
+  const raw = t.raw_data as Uint8Array;
+  return [encodeFields(TensorProto, t, (id) => id < RAW_DATA, false), header(RAW_DATA, raw.length), raw, encodeFields(TensorProto, t, (id) => id > RAW_DATA, true)];
+}
+
+/**
+ * encodeModel's bytes as a list of chunks; initializers with at least `threshold` bytes of
+ * raw_data are not copied. For writing straight to a file.
+ */
+export function encodeModelChunks(model: Model, threshold = 1 << 20): Uint8Array[] {
+  const g = model.graph as unknown as Msg | null | undefined;
+  const inits = (g?.initializer ?? []) as Msg[];
+  if (!g || !inits.some((t) => ((t.raw_data as Uint8Array | undefined)?.length ?? 0) >= threshold)) return [encodeModel(model)];
+  const graph: Uint8Array[] = [encodeFields(GraphProto, g, (id) => id < INITIALIZER, false)];
+  for (const t of inits) {
+    const body = ((t.raw_data as Uint8Array | undefined)?.length ?? 0) >= threshold ? tensorChunks(t) : [TensorProto.encode(t as unknown as protobuf.Message).finish()];
+    graph.push(header(INITIALIZER, total(body)), ...body);
+  }
+  graph.push(encodeFields(GraphProto, g, (id) => id > INITIALIZER, true));
+  const m = model as unknown as Msg;
+  return [encodeFields(ModelProto, m, (id) => id < GRAPH, false), header(GRAPH, total(graph)), ...graph, encodeFields(ModelProto, m, (id) => id > GRAPH, true)];
+}
 
 function rawBytes(g: Graph | null | undefined): number {
   let n = 0;

@@ -2,7 +2,7 @@
 // atomic writes (a temp file renamed into place, so no half-written output is ever seen).
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, isAbsolute, normalize, resolve } from "node:path";
-import { decodeModelBytes, encodeModel, modelProtoOf } from "./codec.ts";
+import { decodeModelBytes, encodeModelChunks, modelProtoOf } from "./codec.ts";
 import { ModelFormatError, ReparamError } from "../errors.ts";
 import type { Model, Tensor } from "./onnx-types.ts";
 import { allTensors, EXTERNAL, externalRef, hasExternalData, setExternalDataReader } from "./external-ref.ts";
@@ -99,8 +99,9 @@ export function saveModel(model: LoadedModel, path: string, opts: SaveOptions = 
   mkdirSync(outDir, { recursive: true });
   withTensorPatches(model, mode, outDir, (dataFiles) => {
     for (const [target, write] of dataFiles) atomicWrite(target, write);
-    const bytes = encodeModel(model.proto);
-    atomicWrite(path, (fd) => writeAll(fd, bytes));
+    // Chunks, not one buffer: large initializers go from the input's bytes straight to the file.
+    const chunks = encodeModelChunks(model.proto);
+    atomicWrite(path, (fd) => { for (const c of chunks) writeAll(fd, c); });
   });
 }
 

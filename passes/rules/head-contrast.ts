@@ -6,6 +6,7 @@ import type { Node } from "../io/onnx-types.ts";
 import { attrString } from "../ir/graph.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { matmulDims, reshapeDims } from "../fold/kernels.ts";
+import { gemm } from "../fold/gemm.ts";
 import { parseEquation } from "./einsum-equation.ts";
 import { foldText } from "./text-operand.ts";
 import { foldAffineTail } from "./affine-tail.ts";
@@ -114,20 +115,19 @@ function rewriteHead(ctx: RuleContext, m: HeadMatch): SiteReport {
   const tail = foldAffineTail(g, constants, m.y, k, 4);
   const bn = foldBatchNormInput(g, constants, m.x, m.nodes[0]);
   // W[k, c] = scale[k] * T[k, c] * bnScale[c];  b[k] = scale[k] * sum_c T[k, c] * bnShift[c] + bias[k]
-  const w = new Float64Array(k * c), b = new Float64Array(k);
+  const T = t.value.data;
+  const wAt = (i: number, j: number) => tail.scale[i] * T[i * c + j] * (bn ? bn.scale[j] : 1);
+  const b = new Float64Array(k);
   for (let i = 0; i < k; i++) {
     let shift = 0;
-    for (let j = 0; j < c; j++) {
-      const tv = t.value.data[i * c + j];
-      w[i * c + j] = tail.scale[i] * tv * (bn ? bn.scale[j] : 1);
-      if (bn) shift += tv * bn.shift[j];
-    }
+    if (bn) for (let j = 0; j < c; j++) shift += T[i * c + j] * bn.shift[j];
     b[i] = tail.scale[i] * shift + tail.bias[i];
   }
   const xIn = bn ? bn.input : m.x;
   const merged = mergeableEmbed(foldPointwiseConvInput(g, constants, xIn, bn ? bn.node : m.nodes[0]), k, c);
   const hasBias = bn !== null || tail.folded.includes("bias");
-  const { weight, bias, inChannels } = merged ? composePointwise(w, b, k, c, merged) : { weight: w, bias: hasBias ? b : null, inChannels: c };
+  const { weight, bias, inChannels } = merged ? composePointwise(wAt, b, k, c, merged)
+    : { weight: fillRows(new Float64Array(k * c), 0, k, c, wAt), bias: hasBias ? b : null, inChannels: c };
   const removed = [...(merged ? [merged.node] : []), ...(bn ? [bn.node] : []), ...m.nodes, ...tail.nodes];
   const conv = emitConv1x1(g, {
     x: merged ? merged.input : xIn, out: tail.out, dtype: t.value.dtype, weight, bias,
@@ -145,14 +145,15 @@ function mergeableEmbed(e: PointwiseConv | null, k: number, c: number): Pointwis
   return k * e.inChannels <= c * e.inChannels + k * c ? e : null;
 }
 
-/** y = W.(We.x + be) + b  ==  (W.We).x + (W.be + b). */
-function composePointwise(w: Float64Array, b: Float64Array, k: number, c: number, e: PointwiseConv) {
+/** y = W.(We.x + be) + b  ==  (W.We).x + (W.be + b). W is written straight into the GEMM's operand. */
+function composePointwise(wAt: (i: number, j: number) => number, b: Float64Array, k: number, c: number, e: PointwiseConv) {
   const ci = e.inChannels;
-  const weight = new Float64Array(k * ci), bias = Float64Array.from(b);
-  for (let i = 0; i < k; i++) for (let d = 0; d < c; d++) {
-    const wd = w[i * c + d];
-    for (let j = 0; j < ci; j++) weight[i * ci + j] += wd * e.weight[d * ci + j];
-    if (e.bias) bias[i] += wd * e.bias[d];
-  }
+  const weight = gemm((dst, off) => fillRows(dst, off, k, c, wAt), e.weight, k, c, ci), bias = Float64Array.from(b);
+  if (e.bias) for (let i = 0; i < k; i++) for (let d = 0; d < c; d++) bias[i] += wAt(i, d) * e.bias[d];
   return { weight, bias, inChannels: ci };
+}
+
+function fillRows(dst: Float64Array, off: number, k: number, c: number, at: (i: number, j: number) => number): Float64Array {
+  for (let i = 0; i < k; i++) for (let j = 0; j < c; j++) dst[off + i * c + j] = at(i, j);
+  return dst;
 }

@@ -39,7 +39,7 @@ function oneSample(t: ConstTensor, letters: string[], batchLetter: string | null
         if (!Object.is(v.data[b * per + i], v.data[i])) return { reason: "text differs between batch samples: one Conv weight cannot serve all" };
       }
     }
-    v = { dtype: v.dtype, dims: v.dims.slice(1), data: v.data.slice(0, per) };
+    v = { dtype: v.dtype, dims: v.dims.slice(1), data: v.data.subarray(0, per) };
     ls = ls.slice(1);
   }
   const perm = order.map((l) => ls.indexOf(l));

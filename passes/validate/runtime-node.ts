@@ -1,14 +1,20 @@
 // onnxruntime-node behind the OrtRuntime interface: the CLI's and the tests' runtime.
-import * as ort from "onnxruntime-node";
+import { createRequire } from "node:module";
+import type * as Ort from "onnxruntime-node";
 import type { OrtRuntime, OrtSession, OrtTensor } from "./runtime.ts";
 
-const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "basic", intraOpNumThreads: 2, logSeverityLevel: 3 };
+// Loaded on first use: `reparam --no-validate` never pays onnxruntime's start-up.
+let loaded: typeof Ort | null = null;
+export const ortModule = (): typeof Ort => (loaded ??= createRequire(import.meta.url)("onnxruntime-node") as typeof Ort);
+
+const options: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "basic", intraOpNumThreads: 2, logSeverityLevel: 3 };
 
 export const nodeRuntime: OrtRuntime = {
   name: "onnxruntime-node",
   async createSession(src) {
+    const ort = ortModule();
     const s = await (src.path ? ort.InferenceSession.create(src.path, options) : ort.InferenceSession.create(src.bytes!, options));
     return s as unknown as OrtSession;
   },
-  tensor: (type, data, dims) => new ort.Tensor(type, data as never, dims) as unknown as OrtTensor,
+  tensor: (type, data, dims) => new (ortModule().Tensor)(type, data as never, dims) as unknown as OrtTensor,
 };
