@@ -5,7 +5,7 @@ import type { Node } from "../io/onnx-types.ts";
 import { attr, attrString } from "../ir/graph.ts";
 import { toNumber } from "../ir/tensor.ts";
 import * as K from "./kernels.ts";
-import { parseEquation } from "../rules/einsum-equation.ts";
+import { parseEquation } from "../ir/einsum-equation.ts";
 import type { ConstantFolder } from "./fold-constants.ts";
 
 const SAME_SHAPE = new Set([

@@ -7,7 +7,7 @@ import { attrString } from "../ir/graph.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { matmulDims, reshapeDims } from "../fold/kernels.ts";
 import { gemm } from "../fold/gemm.ts";
-import { parseEquation } from "./einsum-equation.ts";
+import { parseEquation } from "../ir/einsum-equation.ts";
 import { foldText } from "./text-operand.ts";
 import { foldAffineTail } from "./affine-tail.ts";
 import { foldBatchNormInput } from "./batchnorm-input.ts";

@@ -8,7 +8,7 @@ import type { Node } from "../io/onnx-types.ts";
 import { attr, attrString } from "../ir/graph.ts";
 import { toNumber, type ConstTensor } from "../ir/tensor.ts";
 import { matmulDims, reshapeDims } from "../fold/kernels.ts";
-import { parseEquation } from "./einsum-equation.ts";
+import { parseEquation } from "../ir/einsum-equation.ts";
 import { foldText } from "./text-operand.ts";
 import {
   allowzero, contractionOf, defineRule, fixedConstants, nodeLabel, onlyFeeds, op, permOf, shapeProof, soleUser, textBatchProblem,

@@ -5,7 +5,7 @@
 import type { Node } from "../io/onnx-types.ts";
 import { attr, attrString } from "../ir/graph.ts";
 import { toNumber } from "../ir/tensor.ts";
-import { parseEquation } from "../rules/einsum-equation.ts";
+import { parseEquation } from "../ir/einsum-equation.ts";
 import { sameSegs, segSize, type ClassAxis, type Probe, type Segment, type Through } from "./segments.ts";
 
 const int = (n: Node, a: string, d: number) => { const v = attr(n, a)?.i; return v === undefined || v === null ? d : toNumber(v); };

@@ -1,6 +1,7 @@
 // The report's `vocabulary` block, and the model's `names` metadata that goes with it.
 import type { LoadedModel } from "../io/model-io.ts";
-import type { ReparamResult } from "../pipeline.ts";
+import type { BoundText } from "../bind-text.ts";
+import type { Vocabulary } from "./text-embed.ts";
 import { ReparamError } from "../errors.ts";
 import { formatNames, parseNames } from "./names-metadata.ts";
 
@@ -24,7 +25,7 @@ export function modelNames(model: LoadedModel): { names: string[] | null; raw: s
   return { names: raw === null ? null : parseNames(raw)?.names ?? null, raw };
 }
 
-export function describeVocabulary(model: LoadedModel, r: ReparamResult, names: string[] | null, source: string, warnings: string[]): VocabularyReport {
+export function describeVocabulary(model: LoadedModel, r: { vocabulary: Vocabulary | null; bound: BoundText | null }, names: string[] | null, source: string, warnings: string[]): VocabularyReport {
   const v = r.vocabulary;
   const bound = r.bound!;
   const to = v ? v.to : bound.value.dims[bound.value.dims.length - 2];
