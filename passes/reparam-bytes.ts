@@ -4,17 +4,15 @@
 import { decodeModelBytes, encodeModel } from "./io/codec.ts";
 import { parseNpy } from "./io/npy-parse.ts";
 import { parseNamesText } from "./vocab/names-text.ts";
-import type { SiteSelection } from "./pipeline.ts";
-import type { NeckLayout } from "./rules/neck-emit.ts";
-import type { Tolerance, ValidationInput } from "./validate/compare-models.ts";
+import type { ValidationInput } from "./validate/compare-models.ts";
 import type { OrtRuntime } from "./validate/runtime.ts";
 import { bytesProofEnv } from "./validate/proof-env.ts";
 import { ReparamError } from "./errors.ts";
-import { checkTolerance, reparamJob, type ReparamFileResult, type ReparamReport } from "./reparam-job.ts";
+import { checkTolerance, reparamJob, type PassOptions, type ReparamFileResult, type ReparamReport } from "./reparam-job.ts";
 
 export type ReparamStage = "decode" | "rewrite" | "proof" | "encode";
 
-export interface ReparamBytesOptions {
+export interface ReparamBytesOptions extends PassOptions {
   model: Uint8Array;
   /** The model's file name: the report's `input`, and the prefix of error messages. */
   modelName?: string;
@@ -25,13 +23,6 @@ export interface ReparamBytesOptions {
   /** A names file's text: one name per line, or a JSON array. */
   names?: string;
   namesName?: string;
-  textInput?: string;
-  sites?: SiteSelection;
-  inputShapes?: Map<string, number[]>;
-  neckForm?: NeckLayout;
-  validate?: boolean;
-  force?: boolean;
-  tolerance?: Partial<Tolerance>;
   onProgress?: (stage: ReparamStage, detail: string) => void;
 }
 

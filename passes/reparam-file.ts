@@ -6,15 +6,13 @@ import { writeFileSync } from "node:fs";
 import { loadModel, saveModel, atomicWrite } from "./io/model-io.ts";
 import { readNpy } from "./io/npy.ts";
 import { checkOutputPaths } from "./output-paths.ts";
-import type { SiteSelection } from "./pipeline.ts";
-import type { Tolerance } from "./validate/compare-models.ts";
 import { nodeProofEnv } from "./validate/proof-env-node.ts";
 import { ReparamError } from "./errors.ts";
 import type { NeckLayout } from "./rules/neck-emit.ts";
 import { readNamesFile } from "./vocab/names-list.ts";
 import { embedClasses } from "./text-encoder/embed.ts";
 import { DT } from "./io/onnx-types.ts";
-import { checkTolerance, reparamJob, type ReparamFileResult as JobResult } from "./reparam-job.ts";
+import { checkTolerance, reparamJob, type PassOptions, type ReparamFileResult as JobResult } from "./reparam-job.ts";
 import type { NeckFormChoice } from "./neck-auto/choose-neck-form.ts";
 import type { ProgressFn } from "./progress.ts";
 
@@ -23,18 +21,12 @@ export interface ReparamFileResult extends JobResult {
   neckForm?: NeckFormChoice | null;
 }
 
-export interface ReparamFileOptions {
+export interface ReparamFileOptions extends Omit<PassOptions, "neckForm"> {
   input: string;
   output: string;
   textEmbed?: string;
-  textInput?: string;
-  sites?: SiteSelection;
-  inputShapes?: Map<string, number[]>;
   /** A neck form, or "auto": time the three in onnxruntime and keep the fastest (passes/neck-auto). */
   neckForm?: NeckLayout | "auto";
-  validate?: boolean;
-  force?: boolean;
-  tolerance?: Partial<Tolerance>;
   report?: string;
   /** Write initializers of 1 KiB and more to this file beside the output. */
   externalData?: string;

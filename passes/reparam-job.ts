@@ -14,14 +14,8 @@ import type { ConstTensor } from "./ir/tensor.ts";
 import type { NameList } from "./vocab/names-text.ts";
 import { describeVocabulary, type VocabularyReport } from "./vocab/report.ts";
 
-export interface ReparamJobOptions {
-  /** How the input and output are named in messages and the report (paths, or file names in the page). */
-  input: string;
-  output: string;
-  embed?: { value: ConstTensor; source: string };
-  names?: NameList | null;
-  /** Findings made before the job (the encoder's, for one): they lead the report's warnings. */
-  warnings?: string[];
+/** What every front end (files, bytes) passes to the job as it came. */
+export interface PassOptions {
   textInput?: string;
   sites?: SiteSelection;
   inputShapes?: Map<string, number[]>;
@@ -29,6 +23,16 @@ export interface ReparamJobOptions {
   validate?: boolean;
   force?: boolean;
   tolerance?: Partial<Tolerance>;
+}
+
+export interface ReparamJobOptions extends PassOptions {
+  /** How the input and output are named in messages and the report (paths, or file names in the page). */
+  input: string;
+  output: string;
+  embed?: { value: ConstTensor; source: string };
+  names?: NameList | null;
+  /** Findings made before the job (the encoder's, for one): they lead the report's warnings. */
+  warnings?: string[];
   /** Called once the sites are rewritten, before the proof. */
   onRewritten?: () => void;
 }
