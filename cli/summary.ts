@@ -29,6 +29,10 @@ export function printSummary(r: ReparamFileResult): void {
     const shapes = v.runs.map((r) => r.inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(" ")).join("; ");
     out.write(`validation (atol ${v.atol}, rtol ${v.rtol}, seed ${v.seed}; inputs ${shapes}): ${v.passed ? "PASSED" : "FAILED"}; worst per output:\n`);
     for (const o of v.outputs) out.write(outputLine(o));
+    if (v.bookkeeping) {
+      out.write(`class bookkeeping (the original against the retargeted graph given its own rows, repeated): ${v.bookkeeping.passed ? "PASSED" : "FAILED"}; worst per output:\n`);
+      for (const o of v.bookkeeping.outputs) out.write(outputLine(o));
+    }
   }
   if (r.exitCode === 0) out.write(`${r.message}\n`);
 }
