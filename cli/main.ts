@@ -78,7 +78,7 @@ async function runReparam(argv: Record<string, unknown>, input: string, output: 
   }).finally(progress.clear);
   for (const w of r.warnings) process.stderr.write(`onnx-reparam: warning: ${w}\n`);
   const extra = after && r.exitCode === EXIT.OK && r.written ? await after(progress.onProgress).finally(progress.clear) : undefined;
-  if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, unmatched: r.unmatched, vocabulary: r.vocabulary, warnings: r.warnings, validation: r.validation, ...extra?.json }, null, 2) + "\n");
+  if (argv.json) process.stdout.write(JSON.stringify({ exitCode: r.exitCode, message: r.message, sites: r.sites, unmatched: r.unmatched, vocabulary: r.vocabulary, warnings: r.warnings, validation: r.validation, ...(r.neckForm ? { neckForm: r.neckForm } : {}), ...extra?.json }, null, 2) + "\n");
   else { printSummary(r); if (extra) process.stdout.write(extra.text); }
   if (r.exitCode !== EXIT.OK) process.stderr.write(`onnx-reparam: ${r.message}\n`);
   process.exit(r.exitCode);

@@ -49,7 +49,8 @@ export function printClasses(sites: SiteReport[], names: string[] | null): void 
 export function printVocabulary(r: ReparamFileResult): void {
   const v = r.vocabulary;
   if (!v) return;
-  process.stdout.write(`vocabulary: ${v.from ?? "?"} -> ${v.to} classes from ${v.source} (text '${v.text}'; names ${v.names}${v.proof ? `; proof ${v.proof}` : ""})\n`);
+  const what = v.from === null ? `${v.to} classes bound from ${v.source} to the text input '${v.text}'` : `${v.from} -> ${v.to} classes from ${v.source} (text '${v.text}')`;
+  process.stdout.write(`vocabulary: ${what}; names ${v.names}${v.proof ? `; proof ${v.proof}` : ""}\n`);
   for (const e of v.edits) process.stdout.write(`  followed: ${e}\n`);
 }
 

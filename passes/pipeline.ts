@@ -4,6 +4,7 @@
 // are unchanged; nodes and initializers the rewrite orphaned are gone.
 import type { LoadedModel } from "./io/model-io.ts";
 import { GraphIR } from "./ir/graph.ts";
+import type { Node } from "./io/onnx-types.ts";
 import type { ConstTensor } from "./ir/tensor.ts";
 import { ConstantFolder } from "./fold/fold-constants.ts";
 import { probeShapes, type ProbeShapes } from "./input-shapes.ts";
@@ -49,7 +50,8 @@ export const RULES: readonly Rule[] = [headContrast, neckMaxSigmoid];
 
 export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): ReparamResult {
   const g = new GraphIR(model.proto.graph!, model.baseDir);
-  const before = { nodes: g.nodes.length, initializers: g.proto.initializer!.length };
+  // What the pass removed of the original (new weights are not subtracted from it).
+  const before = { nodes: [...g.nodes], initializers: g.proto.initializer!.map((t) => t.name ?? "") };
   if (opts.textInput && !opts.textEmbed) throw new ReparamError("--text-input names the input --text-embed binds: give --text-embed too");
   const selection = opts.sites ?? "all";
   const rules = RULES.filter((r) => selection === "all" || selection === r.kind);
@@ -84,11 +86,16 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
   }));
   return {
     sites, unmatched, bound, probe, vocabulary, bookkept, warnings: embed?.warnings ?? [],
-    removed: { nodes: before.nodes - g.nodes.length, initializers: before.initializers - g.proto.initializer!.length },
+    removed: removedOf(g, before),
   };
 }
 
 function defaultOpset(model: LoadedModel): number {
   const imp = (model.proto.opset_import ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
   return imp ? toNumber(imp.version) : 1;
+}
+
+function removedOf(g: GraphIR, before: { nodes: Node[]; initializers: string[] }): { nodes: number; initializers: number } {
+  const nodes = new Set(g.nodes), inits = new Set(g.proto.initializer!.map((t) => t.name ?? ""));
+  return { nodes: before.nodes.filter((n) => !nodes.has(n)).length, initializers: before.initializers.filter((n) => !inits.has(n)).length };
 }

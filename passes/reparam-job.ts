@@ -90,7 +90,7 @@ export async function reparamJob(model: LoadedModel, o: ReparamJobOptions, env: 
   write();
   return finish({
     exitCode: passed ? EXIT.OK : EXIT.VALIDATION_FAILED,
-    message: passed ? `${vocabulary ? `retargeted to ${vocabulary.to} classes and ` : ""}rewrote ${rewritten} site(s) into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
+    message: passed ? `${result.vocabulary ? `retargeted to ${result.vocabulary.to} classes and ` : ""}rewrote ${rewritten} site(s) into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
     validation, written: true,
   });
 }

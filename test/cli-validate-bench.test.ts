@@ -146,3 +146,11 @@ describe.concurrent("bench", () => {
     expectOneLine(threads, 2, /--threads expects a whole number >= 1/);
   });
 });
+
+describe("--input data the model cannot take", () => {
+  it("is blamed on --input, in one line", async () => {
+    const { concreteInputs } = await import("../passes/validate/model-inputs.ts");
+    const wrong = { dtype: 1, dims: [1, 3, 64, 64], data: new Float64Array(3 * 64 * 64) };
+    expect(() => concreteInputs(loadModel(HEAD).proto, new Map(), new Map([["images", wrong]]))).toThrow(/^--input images: the data has shape \(1, 3, 64, 64\), the model declares \(1, 3, 160, 160\)$/);
+  });
+});

@@ -24,7 +24,7 @@ export function parseNpy(buf: Uint8Array, path = "<npy>"): ConstTensor {
   const body = buf.slice(hstart + hlen);
   const types: Record<string, [number, number]> = { "<f4": [DT.FLOAT, 4], "<f2": [DT.FLOAT16, 2], "<f8": [DT.DOUBLE, 8], "<i8": [DT.INT64, 8], "<i4": [DT.INT32, 4], "|u1": [DT.UINT8, 1], "|b1": [DT.BOOL, 1] };
   const t = types[descr];
-  if (!t) throw bad(`dtype '${descr}' is not supported (float32 or float16 expected)`);
+  if (!t) throw bad(`dtype '${descr}' is not supported (little-endian float32, float16 or float64 expected)`);
   if (body.length < n * t[1]) throw bad(`data is ${body.length} bytes, shape (${dims}) needs ${n * t[1]}`);
   const ab = body.buffer.slice(body.byteOffset, body.byteOffset + n * t[1]);
   let data: ArrayLike<number>;

@@ -22,6 +22,13 @@ export function concreteInputs(model: Model, shapes: Map<string, number[]>, give
     if (shapes.has(name)) throw new ReparamError(`input '${name}' is given both as data and with --input-shape: give one`);
     if (!inputs.some((v) => v.name === name)) throw new ReparamError(`--input ${name}: the model has no input '${name}'${nameList(inputs)}`);
   }
+  // Data whose shape the model cannot take is the --input's fault, said in its words.
+  for (const [name, t] of given) {
+    const dims = declaredDims(inputs.find((v) => v.name === name)!) ?? [];
+    if (dims.length !== t.dims.length || dims.some((d, i) => typeof d === "number" && d !== t.dims[i])) {
+      throw new ReparamError(`--input ${name}: the data has shape (${t.dims.join(", ")}), the model declares (${dims.join(", ")})`);
+    }
+  }
   const merged = new Map([...shapes, ...[...given].map(([k, t]) => [k, t.dims] as [string, number[]])]);
   const { a } = probeShapes(inputs, merged);
   return inputs.map((v) => ({ name: v.name!, dtype: v.type!.tensor_type!.elem_type!, shape: a.get(v.name!)! }));

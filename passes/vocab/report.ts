@@ -33,7 +33,7 @@ export function describeVocabulary(model: LoadedModel, r: { vocabulary: Vocabula
   const entry = props.find((p) => p.key === "names");
   let status: VocabularyReport["names"] = "kept";
   if (names) {
-    if (names.length !== to) throw new ReparamError(`--names: ${names.length} names for ${to} text rows`);
+    if (names.length !== to) throw new ReparamError(`--names: ${names.length} ${names.length === 1 ? "name" : "names"} for ${to} text rows (a names file holds one name per line, or a JSON array of strings)`);
     const value = formatNames(names, entry?.value ? parseNames(entry.value)?.format ?? "python-dict" : "python-dict");
     if (entry) entry.value = value;
     else props.push({ key: "names", value });
