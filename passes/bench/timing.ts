@@ -35,33 +35,44 @@ export interface TimingResult {
 
 export type RunOnce = () => Promise<unknown>;
 
-/** The harness itself, for anything that can run once: an onnxruntime session, a candidate rewrite. */
-export async function timeAlternating(a: RunOnce, b: RunOnce | null, o: TimingOptions = {}): Promise<TimingResult> {
+/**
+ * The loop itself, for any number of things that can run once: `warmup` untimed runs of each,
+ * then rounds in which each runs once, the order rotating by one every round (for two: A B,
+ * then B A), so drift hits all alike. Milliseconds per run, per runner, in round order.
+ */
+export async function timeRotating(fs: RunOnce[], o: TimingOptions = {}): Promise<number[][]> {
   const runs = o.runs ?? 20, warmup = o.warmup ?? 3;
   if (!Number.isInteger(runs) || runs < 1) throw new ReparamError("--runs expects a whole number >= 1");
   if (!Number.isInteger(warmup) || warmup < 0) throw new ReparamError("--warmup expects a whole number >= 0");
   for (let i = 0; i < warmup; i++) {
     o.onProgress?.({ message: `warm-up ${i + 1}/${warmup}`, done: i, total: warmup });
-    await a();
-    if (b) await b();
+    for (const f of fs) await f();
   }
-  const ta: number[] = [], tb: number[] = [];
-  const time = async (f: RunOnce, into: number[]) => { const t0 = performance.now(); await f(); into.push(performance.now() - t0); };
+  const times = fs.map(() => [] as number[]);
   const start = performance.now();
   for (let r = 0; r < runs; r++) {
     o.onProgress?.({ message: `round ${r + 1}/${runs}`, done: r, total: runs });
-    if (!b) await time(a, ta);
-    else if (r % 2 === 0) { await time(a, ta); await time(b, tb); }
-    else { await time(b, tb); await time(a, ta); }
+    for (let j = 0; j < fs.length; j++) {
+      const i = (j + r) % fs.length;
+      const t0 = performance.now();
+      await fs[i]();
+      times[i].push(performance.now() - t0);
+    }
     if (o.budgetMs !== undefined && r >= 2 && performance.now() - start > o.budgetMs) break;
   }
+  return times;
+}
+
+/** A (and B) timed by timeRotating, with statistics and the median of per-round ratios A/B. */
+export async function timeAlternating(a: RunOnce, b: RunOnce | null, o: TimingOptions = {}): Promise<TimingResult> {
+  const [ta, tb] = await timeRotating(b ? [a, b] : [a], o);
   return {
-    rounds: ta.length, warmup, a: stats(ta), b: b ? stats(tb) : null,
+    rounds: ta.length, warmup: o.warmup ?? 3, a: stats(ta), b: b ? stats(tb) : null,
     ratio: b ? median(ta.map((t, i) => t / tb[i])) : null,
   };
 }
 
-export function median(xs: number[]): number {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((x, y) => x - y), m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }

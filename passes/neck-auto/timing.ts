@@ -1,9 +1,10 @@
-// A small onnxruntime timing harness for `--neck-form auto`: the settings of `npm run bench`
-// (CPU, 2 intra-op threads, graph optimization 'all', sequential), warm-up runs, then rounds
-// in which every model runs once, the order rotating each round so that a change in machine
-// load hits all models alike. (bench/ has its own copy in models/build/bench-kit.ts; a shared
-// harness can replace both.)
+// Timing for `--neck-form auto`: sessions with the settings of `npm run bench` (CPU, 2
+// intra-op threads, graph optimization 'all', sequential), timed by the shared rotating
+// loop (passes/bench/timing.ts).
 import type * as Ort from "onnxruntime-node";
+import { median, timeRotating } from "../bench/timing.ts";
+
+export { median };
 
 export const TIMING_SETTINGS = { threads: 2, optimization: "all" as const };
 
@@ -28,26 +29,12 @@ export const timeModels: Timer = async (models, feeds, opts) => {
       };
       sessions.push(await (m.path ? ort.InferenceSession.create(m.path, so) : ort.InferenceSession.create(m.bytes!, so)));
     }
-    const fed = sessions.map((s) => Object.fromEntries(s.inputNames.map((n) => [n, feeds[n]])));
-    for (let i = 0; i < sessions.length; i++) for (let w = 0; w < opts.warmup; w++) await sessions[i].run(fed[i]);
-    const samples = models.map(() => [] as number[]);
-    for (let r = 0; r < opts.rounds; r++) {
-      for (let j = 0; j < models.length; j++) {
-        const i = (j + r) % models.length;
-        const t0 = process.hrtime.bigint();
-        await sessions[i].run(fed[i]);
-        samples[i].push(Number(process.hrtime.bigint() - t0) / 1e6);
-      }
-    }
+    const runners = sessions.map((s) => { const fed = Object.fromEntries(s.inputNames.map((n) => [n, feeds[n]])); return () => s.run(fed); });
+    const samples = await timeRotating(runners, { runs: opts.rounds, warmup: opts.warmup });
     return new Map(models.map((m, i) => [m.name, samples[i]]));
   } finally {
     for (const s of sessions) await s.release();
   }
-};
-
-export const median = (v: readonly number[]): number => {
-  const s = [...v].sort((a, b) => a - b), h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 };
 
 /** Median absolute deviation: the typical distance of one run from the median. */
