@@ -1,22 +1,19 @@
 // `onnx-reparam bench A.onnx [B.onnx]`: onnxruntime-node latency, A and B alternating.
 import type { Argv, CommandModule } from "yargs";
 import { EXIT } from "../passes/errors.ts";
-import { parseInputShapes } from "../passes/input-shapes.ts";
 import { benchModels, type BenchModelsResult } from "../passes/bench/timing.ts";
-import { parseInputData, single } from "./input-data.ts";
+import { inputOptions, parsedInputs, single } from "./input-data.ts";
 import { progressLine } from "./progress.ts";
 
 export const benchCommand: CommandModule = {
   command: "bench <a> [b]",
   describe: "time one model, or two alternating round by round, in onnxruntime-node (graph optimization all)",
-  builder: (y: Argv) => y
+  builder: (y: Argv) => inputOptions(y)
     .positional("a", { type: "string", describe: "ONNX model" })
     .positional("b", { type: "string", describe: "second ONNX model with the same inputs and outputs" })
     .option("runs", { type: "number", requiresArg: true, default: 20, describe: "timed rounds (each runs A and B once)" })
     .option("warmup", { type: "number", requiresArg: true, default: 3, describe: "untimed runs of each model first" })
     .option("threads", { type: "number", requiresArg: true, describe: "onnxruntime intra-op threads (default: onnxruntime's own, one per core)" })
-    .option("input-shape", { type: "string", array: true, requiresArg: true, default: [] as string[], describe: "concrete shape for a dynamic input, NAME:1x3x640x640" })
-    .option("input", { type: "string", array: true, requiresArg: true, default: [] as string[], describe: "real data for an input, NAME=file.npy" })
     .option("json", { type: "boolean", default: false, describe: "print the result as one JSON object on stdout" }),
   handler: async (argv) => {
     single(argv, ["runs", "warmup", "threads", "b"]);
@@ -24,7 +21,7 @@ export const benchCommand: CommandModule = {
     const a = argv.a as string, b = argv.b as string | undefined;
     const r = await benchModels({ path: a }, b ? { path: b } : null, {
       runs: argv.runs as number, warmup: argv.warmup as number, threads: argv.threads as number | undefined,
-      inputShapes: parseInputShapes(argv["input-shape"] as string[]), inputs: parseInputData(argv.input as string[]),
+      ...parsedInputs(argv),
       onProgress: progress.onProgress,
     }).finally(progress.clear);
     if (argv.json) process.stdout.write(JSON.stringify(benchJson(r, a, b), null, 2) + "\n");

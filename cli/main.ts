@@ -20,6 +20,7 @@ import { validateCommand } from "./validate.ts";
 import { benchCommand } from "./bench.ts";
 import { demoSpeedup } from "./demo.ts";
 import { runWeb } from "./web.ts";
+import { single } from "./input-data.ts";
 
 export const DEFAULT_MODEL = join(PACKAGE_ROOT, "models/fixtures/full-bn-einsum-op17-static.onnx");
 
@@ -33,7 +34,7 @@ function die(message: string, code: number): never {
 const SINGLE = ["output", "text-embed", "text-input", "sites", "neck-form", "report", "atol", "rtol", "external-data", "names", "encoder", "encoder-model"];
 /** A value option given twice arrives as an array: say so instead of failing later. */
 function once(argv: Record<string, unknown>): void {
-  for (const name of SINGLE) if (Array.isArray(argv[name])) throw new ReparamError(`--${name} was given more than once`);
+  single(argv, SINGLE);
   if (argv["text-input"] !== undefined && argv["text-embed"] === undefined && argv.encoder === undefined) throw new ReparamError("--text-input names the input --text-embed binds: give --text-embed too");
 }
 

@@ -2,20 +2,17 @@
 // compute the same thing? Exit 0 they agree, 1 they do not, 2 bad input.
 import type { Argv, CommandModule } from "yargs";
 import { EXIT } from "../passes/errors.ts";
-import { parseInputShapes } from "../passes/input-shapes.ts";
 import { validateFiles } from "../passes/validate/validate-files.ts";
-import { parseInputData, single } from "./input-data.ts";
+import { inputOptions, parsedInputs, single } from "./input-data.ts";
 import { progressLine } from "./progress.ts";
 import { outputLine } from "./summary.ts";
 
 export const validateCommand: CommandModule = {
   command: "validate <a> <b>",
   describe: "run two models with the same inputs and outputs in onnxruntime on the same seeded inputs and compare every output (exit 0 agree, 1 disagree)",
-  builder: (y: Argv) => y
+  builder: (y: Argv) => inputOptions(y)
     .positional("a", { type: "string", describe: "reference ONNX model" })
     .positional("b", { type: "string", describe: "ONNX model compared against it" })
-    .option("input-shape", { type: "string", array: true, requiresArg: true, default: [] as string[], describe: "concrete shape for a dynamic input, NAME:1x3x640x640" })
-    .option("input", { type: "string", array: true, requiresArg: true, default: [] as string[], describe: "real data for an input, NAME=file.npy (same in every run)" })
     .option("runs", { type: "number", requiresArg: true, default: 3, describe: "seeded runs (seeds 0..N-1)" })
     .option("atol", { type: "number", requiresArg: true, describe: "absolute tolerance (default 1e-3, 5e-2 for fp16 models)" })
     .option("rtol", { type: "number", requiresArg: true, describe: "relative tolerance (default 1e-3, 1e-2 for fp16 models)" })
@@ -27,7 +24,7 @@ export const validateCommand: CommandModule = {
     if (argv.rtol !== undefined) tolerance.rtol = argv.rtol as number;
     const progress = progressLine(argv.quiet);
     const r = await validateFiles(argv.a as string, argv.b as string, {
-      inputShapes: parseInputShapes(argv["input-shape"] as string[]), inputs: parseInputData(argv.input as string[]),
+      ...parsedInputs(argv),
       runs: argv.runs as number, tolerance, onProgress: progress.onProgress,
     }).finally(progress.clear);
     const exitCode = r.passed ? EXIT.OK : EXIT.VALIDATION_FAILED;
