@@ -32,7 +32,7 @@ export function broadcastThrough(ins: string[], state: (v: string) => ClassAxis 
   return { states: [o] };
 }
 
-export function matmulThrough(n: Node, state: (v: string) => ClassAxis | null, p: Probe, k: number): Through | string {
+export function matmulThrough(n: Node, state: (v: string) => ClassAxis | null, p: Probe): Through | string {
   const [a, b] = n.input!;
   const sa = p.shape(a), sb = p.shape(b);
   if (sa.length < 2 || sb.length < 2) return "a 1-D MatMul operand";
@@ -54,11 +54,10 @@ export function matmulThrough(n: Node, state: (v: string) => ClassAxis | null, p
     const pos = o.axis - (ro - r);
     if (!(ca && cb) && pos >= 0 && other[pos] !== 1) return `per-class values: the other operand has ${other[pos]} entries along the class axis`;
   }
-  void k;
   return { states: [o] };
 }
 
-export function gemmThrough(n: Node, state: (v: string) => ClassAxis | null, p: Probe, k: number): Through | string {
+export function gemmThrough(n: Node, state: (v: string) => ClassAxis | null, p: Probe): Through | string {
   const [a, b, c] = n.input!;
   const ta = int(n, "transA", 0) === 1, tb = int(n, "transB", 0) === 1;
   const ca = state(a), cb = state(b);
@@ -73,11 +72,10 @@ export function gemmThrough(n: Node, state: (v: string) => ClassAxis | null, p: 
     const pos = o.axis - (2 - cs.length);
     if (pos >= 0 && cs[pos] !== 1) return `per-class values: bias '${c}' has ${cs[pos]} entries along the class axis`;
   }
-  void k;
   return { states: [o] };
 }
 
-export function einsumThrough(n: Node, state: (v: string) => ClassAxis | null, p: Probe, k: number): Through | string {
+export function einsumThrough(n: Node, state: (v: string) => ClassAxis | null, p: Probe): Through | string {
   const eq = parseEquation(attrString(n, "equation"));
   if (typeof eq === "string") return eq;
   const ins = n.input!;
@@ -95,6 +93,5 @@ export function einsumThrough(n: Node, state: (v: string) => ClassAxis | null, p
     if (pos >= 0 && p.shape(ins[i])[pos] !== 1) return `per-class values: '${ins[i]}' has the class letter '${letter}' with ${p.shape(ins[i])[pos]} entries`;
   }
   const at = eq.output.indexOf(letter!);
-  void k;
   return at < 0 ? { states: [null], mixes: "contracts over the classes" } : { states: [{ axis: at, segs: segs! }] };
 }

@@ -171,9 +171,9 @@ function classAxisThrough(n: Node, state: (v: string) => ClassAxis | null, p: Pr
       if (reps[s0.axis] !== 1) return "repeats the classes";
       return one(s0);
     }
-    case "MatMul": return matmulThrough(n, state, p, k);
-    case "Gemm": return gemmThrough(n, state, p, k);
-    case "Einsum": return einsumThrough(n, state, p, k);
+    case "MatMul": return matmulThrough(n, state, p);
+    case "Gemm": return gemmThrough(n, state, p);
+    case "Einsum": return einsumThrough(n, state, p);
     case "ArgMax": case "ArgMin": {
       if (!s0) return "unexpected";
       const rank = p.shape(ins[0]).length, ax = normAxis(int(n, "axis", 0), rank), keep = int(n, "keepdims", 1) === 1;

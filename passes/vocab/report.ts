@@ -18,6 +18,8 @@ export interface VocabularyReport {
   /** Shape arguments and declared dims that followed the new class count. */
   edits: string[];
   derived: string[];
+  /** Outputs whose new shape shape inference could not compute (the proof still runs them). */
+  unchecked: string[];
 }
 
 export function modelNames(model: LoadedModel): { names: string[] | null; raw: string | null } {
@@ -44,6 +46,6 @@ export function describeVocabulary(model: LoadedModel, r: { vocabulary: Vocabula
   }
   return {
     from: v ? v.from : null, to, source, text: v ? v.text : bound.name, names: status, proof: null,
-    edits: v?.edits ?? [], derived: v ? v.sources.slice(1).map((s) => s.name) : [],
+    edits: v?.edits ?? [], derived: v ? v.sources.slice(1).map((s) => s.name) : [], unchecked: v?.unchecked ?? [],
   };
 }

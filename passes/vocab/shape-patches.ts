@@ -9,7 +9,7 @@ import { attr, type GraphIR } from "../ir/graph.ts";
 import { numel, type ConstTensor } from "../ir/tensor.ts";
 import { normAxis, reshapeDims } from "../fold/kernels.ts";
 import { ConstantFolder } from "../fold/fold-constants.ts";
-import { segSize, sliceSegs, type ClassAxis, type Segment } from "./segments.ts";
+import { segSize, sliceSegs, type ClassAxis } from "./segments.ts";
 
 export interface PatchContext {
   graph: GraphIR;
@@ -162,4 +162,3 @@ function setElement(g: GraphIR, f: Folders, n: Node, index: number, elem: number
 
 const sameTensor = (x: ConstTensor, y: ConstTensor) => x.dims.join() === y.dims.join() && x.data.every((v, i) => Object.is(v, y.data[i]));
 
-export type { Segment };
