@@ -70,7 +70,7 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
   }) : null;
   const bound = embed?.bound ?? null, vocabulary = embed?.vocabulary ?? null;
   // The retargeted graph before any site is rewritten: the oracle of the proof when K' > K.
-  const bookkept = vocabulary && opts.keepBookkept ? encodeModel(model.proto) : null;
+  const bookkept = vocabulary && vocabulary.to > vocabulary.from && opts.keepBookkept ? encodeModel(model.proto) : null;
   const probe = probeShapes(g.inputs, given);
   const sites: SiteReport[] = [];
   const ctx = ruleContext(folders(probe));

@@ -3,7 +3,7 @@
 // drive it without a subprocess. This file holds what needs a file system.
 import { resolve } from "node:path";
 import { writeFileSync } from "node:fs";
-import { loadModel, saveModel, atomicWrite } from "./io/model-io.ts";
+import { loadModel, saveModel, atomicWrite, type LoadedModel } from "./io/model-io.ts";
 import { readNpy } from "./io/npy.ts";
 import { checkOutputPaths } from "./output-paths.ts";
 import { nodeProofEnv } from "./validate/proof-env-node.ts";
@@ -12,7 +12,9 @@ import type { NeckLayout } from "./rules/neck-emit.ts";
 import { readNamesFile } from "./vocab/names-list.ts";
 import { embedClasses } from "./text-encoder/embed.ts";
 import { DT } from "./io/onnx-types.ts";
-import { checkTolerance, reparamJob, type PassOptions, type ReparamFileResult as JobResult } from "./reparam-job.ts";
+import { checkTolerance, jobPassOptions, reparamJob, type PassOptions, type ReparamFileResult as JobResult } from "./reparam-job.ts";
+import type { ReparamResult } from "./pipeline.ts";
+import type { ValueInfo } from "./io/onnx-types.ts";
 import type { NeckFormChoice } from "./neck-auto/choose-neck-form.ts";
 import type { ProgressFn } from "./progress.ts";
 
@@ -55,18 +57,23 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   // --neck-form auto (issue 10): the pipeline once per neck form, timed, the fastest kept; the
   // job then rewrites with that form (loaded on use: timing needs onnxruntime).
   let neckForm: NeckFormChoice | null = null;
+  let chosen: { model: LoadedModel; result: ReparamResult; originalInputs: ValueInfo[] } | undefined;
   if (o.neckForm === "auto") {
     o.onProgress?.({ message: "timing the three neck forms in onnxruntime (--neck-form auto)" });
     const { chooseNeckForm } = await import("./neck-auto/choose-neck-form.ts");
-    neckForm = (await chooseNeckForm(o.input, { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes })).choice;
+    const auto = await chooseNeckForm(o.input, jobPassOptions({ ...o, neckForm: undefined, embed }));
+    neckForm = auto.choice;
+    chosen = auto;
   }
   o.onProgress?.({ message: "finding sites and folding the text path" });
   const onRun = (what: string, i: number, of: number, inputs: Array<{ name: string; shape: number[] }>) =>
     o.onProgress?.({ message: `validation, ${what}: run ${i + 1}/${of}: ${inputs.map((x) => `${x.name}:${x.shape.join("x")}`).join(" ")}`, done: i, total: of });
-  const { report, ...result } = await reparamJob(model, { ...o, neckForm: neckForm?.chosen ?? (o.neckForm === "auto" ? "conv" : o.neckForm), embed, names, warnings: encoded?.warnings }, nodeProofEnv(o.input, onRun), () => {
+  // With auto, the job goes on with the chosen form's model, already rewritten.
+  const job = chosen?.model ?? model;
+  const { report, ...result } = await reparamJob(job, { ...o, neckForm: neckForm?.chosen ?? (o.neckForm === "auto" ? "conv" : o.neckForm), embed, names, warnings: encoded?.warnings }, nodeProofEnv(o.input, onRun), () => {
     o.onProgress?.({ message: `saving ${o.output}` });
-    saveModel(model, resolve(o.output), o.externalData ? { externalData: { location: o.externalData } } : {});
-  });
+    saveModel(job, resolve(o.output), o.externalData ? { externalData: { location: o.externalData } } : {});
+  }, chosen);
   if (o.report) {
     const json = JSON.stringify(neckForm ? { ...report, neckForm } : report, null, 2);
     try {

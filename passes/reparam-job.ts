@@ -3,7 +3,8 @@
 // (Node: paths, atomic writes) and reparamBytes (the page: bytes) both wrap it, so the two
 // cannot drift apart.
 import type { LoadedModel } from "./io/model-io.ts";
-import { reparamModel, type ReparamOptions, type SiteSelection } from "./pipeline.ts";
+import { reparamModel, type ReparamOptions, type ReparamResult, type SiteSelection } from "./pipeline.ts";
+import type { ValueInfo } from "./io/onnx-types.ts";
 import type { Tolerance, ValidationReport } from "./validate/compare-models.ts";
 import { proveRewrite } from "./validate/prove-rewrite.ts";
 import type { ProofEnv } from "./validate/proof-env.ts";
@@ -64,11 +65,18 @@ export function checkTolerance(tolerance: Partial<Tolerance> = {}): void {
   }
 }
 
-export async function reparamJob(model: LoadedModel, o: ReparamJobOptions, env: ProofEnv, write: () => void): Promise<ReparamFileResult & { report: ReparamReport }> {
-  const originalInputs = [...(model.proto.graph!.input ?? [])];
+/** The pass's options as the job runs it (a caller that ran the pass itself, e.g. --neck-form auto, uses the same). */
+export const jobPassOptions = (o: PassOptions & { embed?: ReparamJobOptions["embed"] }): ReparamOptions =>
+  ({ sites: o.sites, textEmbed: o.embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm, keepBookkept: o.validate !== false });
+
+/**
+ * `done`: the pass already ran on `model` (with jobPassOptions) and these were its result and
+ * the model's inputs before it; otherwise the job runs it.
+ */
+export async function reparamJob(model: LoadedModel, o: ReparamJobOptions, env: ProofEnv, write: () => void, done?: { result: ReparamResult; originalInputs: ValueInfo[] }): Promise<ReparamFileResult & { report: ReparamReport }> {
+  const originalInputs = done?.originalInputs ?? [...(model.proto.graph!.input ?? [])];
   const { embed, names = null } = o;
-  const opts: ReparamOptions = { sites: o.sites, textEmbed: embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm, keepBookkept: o.validate !== false };
-  const result = reparamModel(model, opts);
+  const result = done?.result ?? reparamModel(model, jobPassOptions(o));
   const warnings = [...(o.warnings ?? []), ...result.warnings, ...(names?.warnings ?? [])];
   const vocabulary = result.vocabulary || result.bound ? describeVocabulary(model, result, names?.names ?? null, embed!.source, warnings) : null;
   const rewritten = result.sites.filter((s) => s.status === "rewritten").length;
