@@ -3,7 +3,7 @@
 import { DT } from "./onnx-types.ts";
 import { f16ToF32Array } from "./half.ts";
 import { ReparamError } from "../errors.ts";
-import type { ConstTensor } from "../ir/tensor.ts";
+import type { ConstTensor } from "./const-tensor.ts";
 
 export function parseNpy(buf: Uint8Array, path = "<npy>"): ConstTensor {
   const bad = (why: string) => new ReparamError(`${path}: not a usable .npy file: ${why}`);

@@ -3,7 +3,7 @@ import { readFileSync, writeSync } from "node:fs";
 import { f32ToF16Array } from "./half.ts";
 import { atomicWrite } from "./model-io.ts";
 import { ReparamError } from "../errors.ts";
-import type { ConstTensor } from "../ir/tensor.ts";
+import type { ConstTensor } from "./const-tensor.ts";
 import { parseNpy } from "./npy-parse.ts";
 
 export { parseNpy };

@@ -7,7 +7,9 @@ import { externalBytes, externalRef } from "../io/external-ref.ts";
 import { ReparamError } from "../errors.ts";
 import Long from "long";
 
-export interface ConstTensor { dtype: number; dims: number[]; data: Float64Array }
+import type { ConstTensor } from "../io/const-tensor.ts";
+
+export type { ConstTensor };
 
 export const FLOAT_TYPES: ReadonlySet<number> = new Set([DT.FLOAT, DT.FLOAT16, DT.DOUBLE, DT.BFLOAT16]);
 const DTYPE_NAMES = Object.fromEntries(Object.entries(DT).map(([k, v]) => [v, k.toLowerCase()]));
