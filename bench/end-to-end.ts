@@ -18,13 +18,13 @@ import { basename } from "node:path";
 import * as ort from "onnxruntime-node";
 import { encodeModel } from "../passes/io/codec.ts";
 import { loadModel } from "../passes/io/model-io.ts";
-import { reparamModel } from "../passes/pipeline.ts";
+import { reparamModel } from "../passes/pipeline/reparam-model.ts";
 import type { NeckLayout } from "../passes/rules/neck-emit.ts";
 import type { SiteReport } from "../passes/rules/site.ts";
 import type { Model, ValueInfo } from "../passes/io/onnx-types.ts";
 import { toNumber } from "../passes/ir/tensor.ts";
 import { session, table, timeRoundRobin, THREADS, type Timing } from "../models/build/bench-kit.ts";
-import { chooseNeckForm } from "../passes/neck-auto/choose-neck-form.ts";
+import { chooseNeckForm } from "../passes/job/neck-form-auto.ts";
 
 const RUNS = Number(process.env.E2E_RUNS ?? 20);
 const WARMUP = 3;

@@ -4,7 +4,7 @@
 // is measured by the head/neck benches.
 import { performance } from "node:perf_hooks";
 import { decodeModelBytes, encodeModel } from "../passes/io/codec.ts";
-import { reparamModel } from "../passes/pipeline.ts";
+import { reparamModel } from "../passes/pipeline/reparam-model.ts";
 import { buildHeadModel, buildNeckModel } from "../models/build/yolo-world-sites.ts";
 
 const best = (n: number, f: () => void) => {

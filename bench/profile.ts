@@ -17,10 +17,10 @@ import * as ort from "onnxruntime-node";
 import { encodeModel } from "../passes/io/codec.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import type { Node } from "../passes/io/onnx-types.ts";
-import { reparamModel } from "../passes/pipeline.ts";
+import { reparamModel } from "../passes/pipeline/reparam-model.ts";
 import type { NeckLayout } from "../passes/rules/neck-emit.ts";
 import { seededUniform } from "../passes/validate/validate.ts";
-import { median } from "../passes/neck-auto/timing.ts";
+import { median } from "../passes/job/timing.ts";
 
 const RUNS = Number(process.env.PROFILE_RUNS ?? 8), WARMUP = 2, THREADS = 2;
 const CATS = ["head sites", "neck sites", "text path", "layout reorders (onnxruntime)", "rest of the network"] as const;

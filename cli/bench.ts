@@ -1,7 +1,7 @@
 // `onnx-reparam bench A.onnx [B.onnx]`: onnxruntime-node latency, A and B alternating.
 import type { Argv, CommandModule } from "yargs";
 import { EXIT } from "../passes/errors.ts";
-import { benchModels, type BenchModelsResult } from "../passes/bench/timing.ts";
+import { benchModels, type BenchModelsResult } from "../passes/job/bench-models.ts";
 import { inputOptions, parsedInputs, single } from "./input-data.ts";
 import { progressLine } from "./progress.ts";
 

@@ -1,6 +1,6 @@
 // What `demo` adds after the proof: a few seconds of timing, original against rewritten,
 // so the output shows what the rewrite is for.
-import { benchModels } from "../passes/bench/timing.ts";
+import { benchModels } from "../passes/job/bench-models.ts";
 import type { ProgressFn } from "../passes/progress.ts";
 import { benchJson } from "./bench.ts";
 

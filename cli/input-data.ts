@@ -1,7 +1,7 @@
 // --input-shape and --input NAME=file.npy: what validate and bench feed the models.
 import type { Argv } from "yargs";
 import { readNpy } from "../passes/io/npy.ts";
-import { parseInputShapes } from "../passes/input-shapes.ts";
+import { parseInputShapes } from "../passes/pipeline/probe-shapes.ts";
 import { ReparamError } from "../passes/errors.ts";
 import type { ConstTensor } from "../passes/ir/tensor.ts";
 

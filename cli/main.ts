@@ -4,12 +4,12 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { join } from "node:path";
-import { reparamFile } from "../passes/reparam-file.ts";
-import { parseInputShapes } from "../passes/input-shapes.ts";
+import { reparamFile } from "../passes/job/reparam-file.ts";
+import { parseInputShapes } from "../passes/pipeline/probe-shapes.ts";
 import { EXIT, ReparamError } from "../passes/errors.ts";
 import { printClasses, printSites, printSummary } from "./summary.ts";
 import { modelNames } from "../passes/vocab/report.ts";
-import { reparamModel } from "../passes/pipeline.ts";
+import { reparamModel } from "../passes/pipeline/reparam-model.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import { readNpy } from "../passes/io/npy.ts";
 import { embedCommand } from "./embed.ts";

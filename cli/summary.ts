@@ -1,5 +1,5 @@
 // Human-readable result: one line per site, one per validated output.
-import type { ReparamFileResult } from "../passes/reparam-file.ts";
+import type { ReparamFileResult } from "../passes/job/reparam-file.ts";
 import type { SiteReport } from "../passes/rules/site.ts";
 import type { OutputComparison } from "../passes/validate/compare.ts";
 

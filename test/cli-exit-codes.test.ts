@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadModel } from "../passes/io/model-io.ts";
-import { reparamFile } from "../passes/reparam-file.ts";
+import { reparamFile } from "../passes/job/reparam-file.ts";
 import { ReparamError } from "../passes/errors.ts";
 import { fixtureByName, fixturePath, headEinsums } from "./helpers/fixtures.ts";
 import { ownStderrLines, runCli, type CliRun } from "./helpers/cli.ts";

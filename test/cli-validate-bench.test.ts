@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadModel, saveModel } from "../passes/io/model-io.ts";
-import { reparamFile } from "../passes/reparam-file.ts";
+import { reparamFile } from "../passes/job/reparam-file.ts";
 import { readTensor, toTensorProto } from "../passes/ir/tensor.ts";
 import { fixturePath } from "./helpers/fixtures.ts";
 import { ownStderrLines, runCli, type CliRun } from "./helpers/cli.ts";

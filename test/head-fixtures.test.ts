@@ -3,7 +3,7 @@
 // interface is unchanged, and the rewritten model still reproduces PyTorch's outputs.
 // Only `sites: "head"`, so the neck rule under development does not affect these.
 import { describe, expect, it } from "vitest";
-import { reparamModel } from "../passes/pipeline.ts";
+import { reparamModel } from "../passes/pipeline/reparam-model.ts";
 import { encodeModel } from "../passes/io/codec.ts";
 import { readNpy } from "../passes/io/npy.ts";
 import { loadModel } from "../passes/io/model-io.ts";

@@ -1,7 +1,7 @@
 // Head rule on hand-built graphs: each variation an exporter might write, proven in
 // onnxruntime against the original, and the refusals that must happen.
 import { describe, expect, it } from "vitest";
-import { reparamModel } from "../passes/pipeline.ts";
+import { reparamModel } from "../passes/pipeline/reparam-model.ts";
 import { encodeModel } from "../passes/io/codec.ts";
 import { validateModels } from "../passes/validate/validate.ts";
 import { DT } from "../passes/io/onnx-types.ts";

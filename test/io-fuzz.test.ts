@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { loadModel } from "../passes/io/model-io.ts";
 import { encodeModel } from "../passes/io/codec.ts";
-import { reparamModel } from "../passes/pipeline.ts";
+import { reparamModel } from "../passes/pipeline/reparam-model.ts";
 import { ReparamError } from "../passes/errors.ts";
 import { fixturePath, loadManifest } from "./helpers/fixtures.ts";
 import { seeded } from "./helpers/graph-builder.ts";

@@ -6,10 +6,10 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chooseNeckForm, NECK_FORMS, selectForm } from "../passes/neck-auto/choose-neck-form.ts";
-import type { Timer } from "../passes/neck-auto/timing.ts";
+import { chooseNeckForm, NECK_FORMS, selectForm } from "../passes/job/neck-form-auto.ts";
+import type { Timer } from "../passes/job/neck-form-auto.ts";
 import type { NeckLayout } from "../passes/rules/neck-emit.ts";
-import { reparamFile } from "../passes/reparam-file.ts";
+import { reparamFile } from "../passes/job/reparam-file.ts";
 import { EXIT } from "../passes/errors.ts";
 import { fixtureByName, fixturePath } from "./helpers/fixtures.ts";
 

@@ -2,7 +2,7 @@
 // the sites match the manifest, no text contraction is left where one was rewritable,
 // and the rewritten model reproduces PyTorch's reference outputs at every reference size.
 import { describe, expect, it } from "vitest";
-import { reparamModel } from "../passes/pipeline.ts";
+import { reparamModel } from "../passes/pipeline/reparam-model.ts";
 import { encodeModel } from "../passes/io/codec.ts";
 import { readNpy } from "../passes/io/npy.ts";
 import { loadModel } from "../passes/io/model-io.ts";

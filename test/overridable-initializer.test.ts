@@ -2,7 +2,7 @@
 // value), so, as in onnxruntime, it is not a constant: the site is skipped with a reason,
 // unless the user binds it explicitly, which freezes it.
 import { describe, expect, it } from "vitest";
-import { reparamModel } from "../passes/pipeline.ts";
+import { reparamModel } from "../passes/pipeline/reparam-model.ts";
 import { encodeModel } from "../passes/io/codec.ts";
 import { validateModels } from "../passes/validate/validate.ts";
 import { DT } from "../passes/io/onnx-types.ts";

@@ -2,7 +2,7 @@
 // the timing harness's round structure (warm-up, alternating order, per-round ratios).
 import { afterEach, describe, expect, it } from "vitest";
 import { clearProgress, progressLine } from "../cli/progress.ts";
-import { median, timeAlternating } from "../passes/bench/timing.ts";
+import { median, timeAlternating } from "../passes/job/timing.ts";
 
 function fakeStream(isTTY: boolean) {
   const writes: string[] = [];

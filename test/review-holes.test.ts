@@ -3,7 +3,7 @@
 // exactly, or leave it and say why) and, where the model runs, proves it in onnxruntime.
 import { describe, expect, it } from "vitest";
 import Long from "long";
-import { reparamModel, type ReparamOptions } from "../passes/pipeline.ts";
+import { reparamModel, type ReparamOptions } from "../passes/pipeline/reparam-model.ts";
 import { encodeModel } from "../passes/io/codec.ts";
 import { validateModels, type ValidationInput } from "../passes/validate/validate.ts";
 import { DT, type Graph, type Node } from "../passes/io/onnx-types.ts";

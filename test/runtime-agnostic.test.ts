@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
 import { ONNX_PROTO_TEXT } from "../passes/io/onnx-proto-text.ts";
-import { reparamBytes } from "../passes/reparam-bytes.ts";
-import { reparamFile } from "../passes/reparam-file.ts";
+import { reparamBytes } from "../passes/job/reparam-bytes.ts";
+import { reparamFile } from "../passes/job/reparam-file.ts";
 import { nodeRuntime } from "../passes/validate/runtime-node.ts";
 import { EXIT, ModelFormatError } from "../passes/errors.ts";
 import { buildWeb, nodeFree } from "../web/build.ts";
@@ -68,7 +68,7 @@ describe("the browser bundle", () => {
     const node = new Set(builtinModules);
     const offending = inputs.filter((p) => p.startsWith("node:") || node.has(p) || /onnxruntime-node|node_modules\/(esbuild|tsx|yargs)\//.test(p));
     expect(offending).toEqual([]);
-    expect(inputs.some((p) => p.endsWith("passes/pipeline.ts"))).toBe(true);
+    expect(inputs.some((p) => p.endsWith("passes/pipeline/reparam-model.ts"))).toBe(true);
     expect(inputs.some((p) => p.includes("node_modules/onnxruntime-web/"))).toBe(true);
     for (const file of ["main.js", "worker.js"]) {
       const js = readFileSync(join(dir, file), "utf8");

@@ -2,7 +2,7 @@
 // default tolerance; one level's weight off by 1% or transposed fails exactly that
 // level's output. Plus compareOutput's arithmetic and non-finite handling.
 import { beforeAll, describe, expect, it } from "vitest";
-import { reparamModel } from "../passes/pipeline.ts";
+import { reparamModel } from "../passes/pipeline/reparam-model.ts";
 import { encodeModel } from "../passes/io/codec.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import { readTensor, toTensorProto } from "../passes/ir/tensor.ts";

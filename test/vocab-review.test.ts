@@ -16,7 +16,7 @@ import { encodeModel } from "../passes/io/codec.ts";
 import { DT } from "../passes/io/onnx-types.ts";
 import { loadModel, type LoadedModel } from "../passes/io/model-io.ts";
 import type { ConstTensor } from "../passes/ir/tensor.ts";
-import { reparamFile, type ReparamFileResult } from "../passes/reparam-file.ts";
+import { reparamFile, type ReparamFileResult } from "../passes/job/reparam-file.ts";
 import { ReparamError } from "../passes/errors.ts";
 import { buildModel, node, seeded, tensor, type IO } from "./helpers/graph-builder.ts";
 import { encodeNpy } from "./helpers/npy-writer.ts";
@@ -328,7 +328,7 @@ describe("HOLE: float64 rows for a text graph input with a symbolic K (the 'dire
     nodes: [node("Einsum", ["x", "t"], ["y"], { equation: "bchw,bkc->bkhw" })],
   });
 
-  // Fixed here: passes/bind-text.ts accepts float64.
+  // Fixed here: passes/vocab/bind-text.ts accepts float64.
   it("HOLE (fixed): a float64 .npy binds like a float32 one", async () => {
     const input = join(tmp, "direct64.onnx"), npy = join(tmp, "direct64.npy"), output = join(tmp, "direct64.out.onnx");
     writeFileSync(input, encodeModel(build().proto));

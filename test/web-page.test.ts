@@ -10,7 +10,7 @@ import type { Server } from "node:http";
 import type { Browser, Page } from "playwright-core";
 import { buildWeb } from "../web/build.ts";
 import { serveStatic } from "../cli/web.ts";
-import { reparamFile } from "../passes/reparam-file.ts";
+import { reparamFile } from "../passes/job/reparam-file.ts";
 import { EXIT } from "../passes/errors.ts";
 import { fixturePath } from "./helpers/fixtures.ts";
 

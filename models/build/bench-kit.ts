@@ -4,7 +4,7 @@ import * as ort from "onnxruntime-node";
 import { encodeModel } from "../../passes/io/codec.ts";
 import { loadModel } from "../../passes/io/model-io.ts";
 import type { Model, ValueInfo } from "../../passes/io/onnx-types.ts";
-import { reparamModel, type ReparamOptions } from "../../passes/pipeline.ts";
+import { reparamModel, type ReparamOptions } from "../../passes/pipeline/reparam-model.ts";
 import type { SiteReport } from "../../passes/rules/site.ts";
 import { toNumber } from "../../passes/ir/tensor.ts";
 import { seededNormal } from "./yolo-world-sites.ts";

@@ -1,3 +1,6 @@
+// Room fold/: constant folding and the shape inference it needs (one way: folded.ts is the
+// interface between them), with the numeric kernels. May import ir/ and io/.
+//
 // Evaluates a value to a constant if it is one: initializers, Constant nodes and bound
 // inputs, through the ops exporters put on the text path. Shape(x) of a non-constant x
 // folds when x's shape is known under the given input shapes, which is how a text
@@ -10,7 +13,9 @@ import { FLOAT_TYPES, numel, readTensor, toNumber, type ConstTensor } from "../i
 import * as K from "./kernels.ts";
 import { inferShape } from "./shape-infer.ts";
 
-export type Folded = { ok: true; value: ConstTensor } | { ok: false; reason: string };
+import type { Folded, ValueSource } from "./folded.ts";
+
+export type { Folded };
 
 export interface FoldOptions {
   bindings?: Map<string, ConstTensor>;
@@ -28,7 +33,7 @@ export interface FoldOptions {
 
 const fail = (reason: string): Folded => ({ ok: false, reason });
 
-export class ConstantFolder {
+export class ConstantFolder implements ValueSource {
   private memo = new Map<string, Folded>();
   private active = new Set<string>();
   private indep = new Map<string, boolean>();

@@ -6,7 +6,7 @@ import { attr, attrString } from "../ir/graph.ts";
 import { toNumber } from "../ir/tensor.ts";
 import * as K from "./kernels.ts";
 import { parseEquation } from "../ir/einsum-equation.ts";
-import type { ConstantFolder } from "./fold-constants.ts";
+import type { ValueSource } from "./folded.ts";
 
 const SAME_SHAPE = new Set([
   "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Neg", "Abs", "Identity", "Cast", "Clip", "Softplus", "LeakyRelu",
@@ -15,7 +15,7 @@ const SAME_SHAPE = new Set([
 ]);
 const BROADCAST = new Set(["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal", "Less", "Greater", "Where", "And", "Or", "Mod", "PRelu", "Sum"]);
 
-export function inferShape(f: ConstantFolder, name: string): number[] | string {
+export function inferShape(f: ValueSource, name: string): number[] | string {
   const g = f.graph;
   if (g.isGraphInput(name)) {
     const s = f.opts.inputShapes?.get(name);
@@ -36,13 +36,13 @@ export function inferShape(f: ConstantFolder, name: string): number[] | string {
   }
 }
 
-function need(f: ConstantFolder, name: string): number[] {
+function need(f: ValueSource, name: string): number[] {
   const s = f.shape(name);
   if (typeof s === "string") throw s;
   return s;
 }
 
-function needConst(f: ConstantFolder, name: string): number[] {
+function needConst(f: ValueSource, name: string): number[] {
   const r = f.fold(name);
   if (!r.ok) throw r.reason;
   return Array.from(r.value.data);
@@ -52,7 +52,7 @@ const ints = (n: Node, a: string) => attr(n, a)?.ints?.map(toNumber);
 const int = (n: Node, a: string, d: number) => { const v = attr(n, a)?.i; return v === undefined || v === null ? d : toNumber(v); };
 const opt = (n: Node, i: number) => (n.input?.[i] ? n.input[i] : null);
 
-function shapeOfNode(f: ConstantFolder, n: Node, out: number): number[] {
+function shapeOfNode(f: ValueSource, n: Node, out: number): number[] {
   const op = n.op_type ?? "";
   const x = () => need(f, n.input![0]);
   if (n.domain && n.domain !== "ai.onnx") throw `shape of custom op ${n.domain}.${op} is unknown`;

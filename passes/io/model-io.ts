@@ -1,3 +1,6 @@
+// Room io/ (lowest): bytes <-> ModelProto (codec, schema), files and external data, .npy, float16.
+// May import nothing of ours but ../errors.ts; everything above reads models through it.
+//
 // Loading and saving models from disk: external data, the 2 GiB protobuf limit, and
 // atomic writes (a temp file renamed into place, so no half-written output is ever seen).
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";

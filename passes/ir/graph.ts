@@ -1,3 +1,6 @@
+// Room ir/: the graph as SSA values (GraphIR), constant tensors, Einsum equations, graph inputs.
+// May import io/ and ../errors.ts.
+//
 // A thin SSA view over a decoded GraphProto. The NodeProto / TensorProto objects stay
 // the source of truth (so everything this view does not model is kept verbatim); the
 // view adds producer / uses indexes and editing that keeps them consistent.

@@ -1,3 +1,6 @@
+// Room rules/: the site matchers and their rewrites (head contrast, neck max-sigmoid), each
+// reporting every site it saw. May import fold/, ir/, io/; not its peers vocab/ or text-encoder/.
+//
 // What every rule reports for every site it saw, rewritten or not.
 import type { Node } from "../io/onnx-types.ts";
 import { attr, type GraphIR } from "../ir/graph.ts";

@@ -4,7 +4,7 @@
 import { ConstantFolder } from "../fold/fold-constants.ts";
 import { transpose } from "../fold/kernels.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
-import { textInputCandidates } from "../bind-text.ts";
+import { textInputCandidates } from "../ir/graph-inputs.ts";
 
 export interface TextFolders { a: ConstantFolder; b: ConstantFolder | null }
 

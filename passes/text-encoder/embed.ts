@@ -1,3 +1,6 @@
+// Room text-encoder/: class names -> embeddings (tokenizer + ONNX text tower). May import io/
+// and below; not its peers rules/ or vocab/.
+//
 // Class names -> L2-normalized CLIP text embeddings, as YOLO-World's text backbone and
 // Ultralytics' set_classes compute them, with the ONNX text tower in onnxruntime.
 // Re-entrant: every call opens its own session and keeps no state between calls.

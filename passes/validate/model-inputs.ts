@@ -2,7 +2,8 @@
 // initializer, which keep their default), concrete shapes for them, and a check that two
 // models take and give the same tensors, so comparing or timing them means something.
 import { ReparamError } from "../errors.ts";
-import { declaredDims, probeShapes } from "../input-shapes.ts";
+import { declaredDims } from "../ir/graph-inputs.ts";
+import { probeShapes } from "../pipeline/probe-shapes.ts";
 import { DT, type Model, type ValueInfo } from "../io/onnx-types.ts";
 import { dtypeName, type ConstTensor } from "../ir/tensor.ts";
 import { DEFAULT_TOLERANCE, type Tolerance, type ValidationInput } from "./validate.ts";
@@ -14,7 +15,7 @@ export function feedableInputs(model: Model): ValueInfo[] {
 
 /**
  * One concrete input set: `given` tensors (real data, e.g. from .npy) keep their own shape,
- * `shapes` fill symbolic dims, the rest defaults (batch 1, 640x640 images; input-shapes.ts).
+ * `shapes` fill symbolic dims, the rest defaults (batch 1, 640x640 images; pipeline/probe-shapes.ts).
  */
 export function concreteInputs(model: Model, shapes: Map<string, number[]>, given: Map<string, ConstTensor> = new Map()): ValidationInput[] {
   const inputs = feedableInputs(model);

@@ -11,7 +11,7 @@ import { decodeModelBytes, encodeModel } from "../io/codec.ts";
 import type { LoadedModel } from "../io/model-io.ts";
 import { GraphIR } from "../ir/graph.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
-import type { ReparamResult } from "../pipeline.ts";
+import type { ReparamResult } from "../pipeline/reparam-model.ts";
 import type { Vocabulary } from "../vocab/text-embed.ts";
 import { segSize } from "../vocab/segments.ts";
 import type { OutputMap, Tolerance, ValidationInput, ValidationReport } from "./compare-models.ts";

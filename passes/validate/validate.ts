@@ -1,3 +1,6 @@
+// Room validate/: runtimes (Node and any OrtRuntime), output comparison and the proofs of a
+// rewrite or retarget. May import pipeline/ and below.
+//
 // The proof on onnxruntime-node: compare-models.ts with the Node runtime, for the CLI,
 // the tests and the benchmarks. The browser calls compareModels with onnxruntime-web.
 import type { ConstTensor } from "../ir/tensor.ts";

@@ -1,6 +1,6 @@
 // The report's `vocabulary` block, and the model's `names` metadata that goes with it.
 import type { LoadedModel } from "../io/model-io.ts";
-import type { BoundText } from "../bind-text.ts";
+import type { BoundText } from "./bind-text.ts";
 import type { Vocabulary } from "./text-embed.ts";
 import { ReparamError } from "../errors.ts";
 import { formatNames, parseNames } from "./names-metadata.ts";

@@ -1,11 +1,14 @@
+// Room vocab/: the class axis: binding or retargeting the text to K' classes, shape patches,
+// names metadata. May import fold/, ir/, io/; not its peers rules/ or text-encoder/.
+//
 // --text-embed: where the user's rows go. A text graph input whose declared shape takes
 // them is bound as before; a graph input with a fixed K, or a text baked in as a constant
 // (what Ultralytics' and upstream's deploy exports hold), is retargeted to the new K'.
 import type { GraphIR } from "../ir/graph.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { DT } from "../io/onnx-types.ts";
-import { bindText, textInputCandidates, type BoundText } from "../bind-text.ts";
-import { declaredDims } from "../input-shapes.ts";
+import { bindText, type BoundText } from "./bind-text.ts";
+import { declaredDims, textInputCandidates } from "../ir/graph-inputs.ts";
 import { ReparamError } from "../errors.ts";
 import { asModelText, checkEmbedding } from "./embedding.ts";
 import { findTextConstant } from "./find-text.ts";

@@ -1,7 +1,7 @@
 // The page: collects the files and options, hands them to the worker, and shows what the
 // CLI would print and write: sites, vocabulary, proof table, op counts, downloads.
 import type { Done, RunRequest, WorkerMessage } from "./protocol.ts";
-import type { ReparamReport } from "../../passes/reparam-job.ts";
+import type { ReparamReport } from "../../passes/job/reparam-job.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const modelInput = $<HTMLInputElement>("model"), textInput = $<HTMLInputElement>("text"), namesInput = $<HTMLInputElement>("names");

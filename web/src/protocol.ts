@@ -1,6 +1,6 @@
 // Messages between the page and its worker. Model bytes travel as transferred
 // ArrayBuffers (moved, not copied: a 200 MB model exists once).
-import type { ReparamReport } from "../../passes/reparam-job.ts";
+import type { ReparamReport } from "../../passes/job/reparam-job.ts";
 
 export interface RunRequest {
   type: "run";

@@ -1,10 +1,11 @@
 // The page's worker: runs the same job as `onnx-reparam reparam` (reparamBytes) with
 // onnxruntime-web, so the page never freezes. One run at a time; the model's bytes arrive
 // transferred and the rewritten model leaves transferred.
-import { reparamBytes } from "../../passes/reparam-bytes.ts";
+import { reparamBytes } from "../../passes/job/reparam-bytes.ts";
 import { decodeModelBytes } from "../../passes/io/codec.ts";
 import { ReparamError } from "../../passes/errors.ts";
-import { probeShapes, declaredDims } from "../../passes/input-shapes.ts";
+import { probeShapes } from "../../passes/pipeline/probe-shapes.ts";
+import { declaredDims } from "../../passes/ir/graph-inputs.ts";
 import type { Model } from "../../passes/io/onnx-types.ts";
 import type { ValidationInput } from "../../passes/validate/compare-models.ts";
 import { webRuntime } from "./runtime-web.ts";

@@ -1,13 +1,13 @@
 // The CLI's job on bytes, for the browser (or any caller without files): the same
 // decisions, messages and report as reparamFile (reparam-job.ts), and the same model
 // bytes, since saveModel of a model without external data writes exactly encodeModel.
-import { decodeModelBytes, encodeModel } from "./io/codec.ts";
-import { parseNpy } from "./io/npy-parse.ts";
-import { parseNamesText } from "./vocab/names-text.ts";
-import type { ValidationInput } from "./validate/compare-models.ts";
-import type { OrtRuntime } from "./validate/runtime.ts";
-import { bytesProofEnv } from "./validate/proof-env.ts";
-import { ReparamError } from "./errors.ts";
+import { decodeModelBytes, encodeModel } from "../io/codec.ts";
+import { parseNpy } from "../io/npy-parse.ts";
+import { parseNamesText } from "../vocab/names-text.ts";
+import type { ValidationInput } from "../validate/compare-models.ts";
+import type { OrtRuntime } from "../validate/runtime.ts";
+import { bytesProofEnv } from "../validate/proof-env.ts";
+import { ReparamError } from "../errors.ts";
 import { checkTolerance, reparamJob, type PassOptions, type ReparamFileResult, type ReparamReport } from "./reparam-job.ts";
 
 export type ReparamStage = "decode" | "rewrite" | "proof" | "encode";

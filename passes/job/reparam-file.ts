@@ -3,20 +3,20 @@
 // drive it without a subprocess. This file holds what needs a file system.
 import { resolve } from "node:path";
 import { writeFileSync } from "node:fs";
-import { loadModel, saveModel, atomicWrite, type LoadedModel } from "./io/model-io.ts";
-import { readNpy } from "./io/npy.ts";
+import { loadModel, saveModel, atomicWrite, type LoadedModel } from "../io/model-io.ts";
+import { readNpy } from "../io/npy.ts";
 import { checkOutputPaths } from "./output-paths.ts";
-import { nodeProofEnv } from "./validate/proof-env-node.ts";
-import { ReparamError } from "./errors.ts";
-import type { NeckLayout } from "./rules/neck-emit.ts";
-import { readNamesFile } from "./vocab/names-list.ts";
-import { embedClasses } from "./text-encoder/embed.ts";
-import { DT } from "./io/onnx-types.ts";
+import { nodeProofEnv } from "../validate/proof-env-node.ts";
+import { ReparamError } from "../errors.ts";
+import type { NeckLayout } from "../rules/neck-emit.ts";
+import { readNamesFile } from "../vocab/names-list.ts";
+import { embedClasses } from "../text-encoder/embed.ts";
+import { DT } from "../io/onnx-types.ts";
 import { checkTolerance, jobPassOptions, reparamJob, type PassOptions, type ReparamFileResult as JobResult } from "./reparam-job.ts";
-import type { ReparamResult } from "./pipeline.ts";
-import type { ValueInfo } from "./io/onnx-types.ts";
-import type { NeckFormChoice } from "./neck-auto/choose-neck-form.ts";
-import type { ProgressFn } from "./progress.ts";
+import type { ReparamResult } from "../pipeline/reparam-model.ts";
+import type { ValueInfo } from "../io/onnx-types.ts";
+import type { NeckFormChoice } from "./neck-form-auto.ts";
+import type { ProgressFn } from "../progress.ts";
 
 export interface ReparamFileResult extends JobResult {
   /** --neck-form auto: the timings and the form kept (null otherwise). */
@@ -27,7 +27,7 @@ export interface ReparamFileOptions extends Omit<PassOptions, "neckForm"> {
   input: string;
   output: string;
   textEmbed?: string;
-  /** A neck form, or "auto": time the three in onnxruntime and keep the fastest (passes/neck-auto). */
+  /** A neck form, or "auto": time the three in onnxruntime and keep the fastest (job/neck-form-auto.ts). */
   neckForm?: NeckLayout | "auto";
   report?: string;
   /** Write initializers of 1 KiB and more to this file beside the output. */
@@ -60,7 +60,7 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   let chosen: { model: LoadedModel; result: ReparamResult; originalInputs: ValueInfo[] } | undefined;
   if (o.neckForm === "auto") {
     o.onProgress?.({ message: "timing the three neck forms in onnxruntime (--neck-form auto)" });
-    const { chooseNeckForm } = await import("./neck-auto/choose-neck-form.ts");
+    const { chooseNeckForm } = await import("./neck-form-auto.ts");
     const auto = await chooseNeckForm(o.input, jobPassOptions({ ...o, neckForm: undefined, embed }));
     neckForm = auto.choice;
     chosen = auto;

@@ -3,7 +3,7 @@
 // A run that can only fail at the end must fail at the start, with nothing written.
 import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { ReparamError } from "./errors.ts";
+import { ReparamError } from "../errors.ts";
 
 export interface OutputPaths { input: string; output: string; report?: string; externalData?: string }
 

@@ -1,19 +1,23 @@
+// Room job/: what a front end runs: the job (exit code, message, report) shared by the file and
+// bytes entry points, output paths, --neck-form auto, the one timing loop and bench.
+// May import validate/ and below; cli/ and web/ import it.
+//
 // The CLI's job without the file system: a decoded model in, the decision (exit code,
 // message, report) out, and `write` called when the model is to be written. reparamFile
 // (Node: paths, atomic writes) and reparamBytes (the page: bytes) both wrap it, so the two
 // cannot drift apart.
-import type { LoadedModel } from "./io/model-io.ts";
-import { reparamModel, type ReparamOptions, type ReparamResult, type SiteSelection } from "./pipeline.ts";
-import type { ValueInfo } from "./io/onnx-types.ts";
-import type { Tolerance, ValidationReport } from "./validate/compare-models.ts";
-import { proveRewrite } from "./validate/prove-rewrite.ts";
-import type { ProofEnv } from "./validate/proof-env.ts";
-import { EXIT, ReparamError } from "./errors.ts";
-import type { SiteReport } from "./rules/site.ts";
-import type { NeckLayout } from "./rules/neck-emit.ts";
-import type { ConstTensor } from "./ir/tensor.ts";
-import type { NameList } from "./vocab/names-text.ts";
-import { describeVocabulary, type VocabularyReport } from "./vocab/report.ts";
+import type { LoadedModel } from "../io/model-io.ts";
+import { reparamModel, type ReparamOptions, type ReparamResult, type SiteSelection } from "../pipeline/reparam-model.ts";
+import type { ValueInfo } from "../io/onnx-types.ts";
+import type { Tolerance, ValidationReport } from "../validate/compare-models.ts";
+import { proveRewrite } from "../validate/prove-rewrite.ts";
+import type { ProofEnv } from "../validate/proof-env.ts";
+import { EXIT, ReparamError } from "../errors.ts";
+import type { SiteReport } from "../rules/site.ts";
+import type { NeckLayout } from "../rules/neck-emit.ts";
+import type { ConstTensor } from "../ir/tensor.ts";
+import type { NameList } from "../vocab/names-text.ts";
+import { describeVocabulary, type VocabularyReport } from "../vocab/report.ts";
 
 /** What every front end (files, bytes) passes to the job as it came. */
 export interface PassOptions {

@@ -1,24 +1,27 @@
+// Room pipeline/: reparamModel, the pass on a decoded model, and the probe shapes it runs under.
+// May import rules/, vocab/, fold/, ir/, io/.
+//
 // The reparameterization pass: bind text -> find sites -> fold -> rewrite -> clean up.
 // Requires: a decoded model. Ensures: every site found is reported; graph inputs (except
 // a bound text) and outputs, their names and dims, and everything outside the sites
 // are unchanged; nodes and initializers the rewrite orphaned are gone.
-import type { LoadedModel } from "./io/model-io.ts";
-import { GraphIR } from "./ir/graph.ts";
-import type { Node } from "./io/onnx-types.ts";
-import type { ConstTensor } from "./ir/tensor.ts";
-import { ConstantFolder } from "./fold/fold-constants.ts";
-import { probeShapes, type ProbeShapes } from "./input-shapes.ts";
-import type { BoundText } from "./bind-text.ts";
-import { applyTextEmbed, type Vocabulary } from "./vocab/text-embed.ts";
-import { encodeModel } from "./io/codec.ts";
-import type { TextFolders } from "./rules/text-operand.ts";
-import { headContrast } from "./rules/head-contrast.ts";
-import { neckMaxSigmoid } from "./rules/neck-max-sigmoid.ts";
-import { nodeLabel, type Rule, type RuleContext, type SiteReport } from "./rules/site.ts";
-import { attrString } from "./ir/graph.ts";
-import { ReparamError } from "./errors.ts";
-import type { NeckLayout } from "./rules/neck-emit.ts";
-import { toNumber } from "./ir/tensor.ts";
+import type { LoadedModel } from "../io/model-io.ts";
+import { GraphIR } from "../ir/graph.ts";
+import type { Node } from "../io/onnx-types.ts";
+import type { ConstTensor } from "../ir/tensor.ts";
+import { ConstantFolder } from "../fold/fold-constants.ts";
+import { probeShapes, type ProbeShapes } from "./probe-shapes.ts";
+import type { BoundText } from "../vocab/bind-text.ts";
+import { applyTextEmbed, type Vocabulary } from "../vocab/text-embed.ts";
+import { encodeModel } from "../io/codec.ts";
+import type { TextFolders } from "../rules/text-operand.ts";
+import { headContrast } from "../rules/head-contrast.ts";
+import { neckMaxSigmoid } from "../rules/neck-max-sigmoid.ts";
+import { nodeLabel, type Rule, type RuleContext, type SiteReport } from "../rules/site.ts";
+import { attrString } from "../ir/graph.ts";
+import { ReparamError } from "../errors.ts";
+import type { NeckLayout } from "../rules/neck-emit.ts";
+import { toNumber } from "../ir/tensor.ts";
 
 export type SiteSelection = "head" | "neck" | "all";
 

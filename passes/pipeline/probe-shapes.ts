@@ -2,17 +2,11 @@
 // --input-shape where given, else defaults (batch 1, 640x640 for image-like inputs).
 // A second, different probe shape lets rules prove independence from symbolic dims
 // (batch + 1; image H + 32, W + 64; any other symbolic dim + its axis index).
-import type { ValueInfo } from "./io/onnx-types.ts";
-import { toNumber } from "./ir/tensor.ts";
-import { ReparamError } from "./errors.ts";
+import type { ValueInfo } from "../io/onnx-types.ts";
+import { declaredDims } from "../ir/graph-inputs.ts";
+import { ReparamError } from "../errors.ts";
 
 export interface ProbeShapes { a: Map<string, number[]>; b: Map<string, number[]> | null }
-
-export function declaredDims(v: ValueInfo): Array<number | string> | null {
-  const dims = v.type?.tensor_type?.shape?.dim;
-  if (!v.type?.tensor_type || !dims) return null;
-  return dims.map((d, i) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : d.dim_param || `?${i}`));
-}
 
 export function parseInputShapes(specs: string[]): Map<string, number[]> {
   const out = new Map<string, number[]>();

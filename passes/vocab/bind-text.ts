@@ -1,19 +1,14 @@
 // A text embedding given as a graph input is bound from a user's .npy: the input
 // becomes an initializer of the same name, so everything downstream folds as if the
 // exporter had baked it in, and the rewritten model no longer asks for it.
-import { DT, type ValueInfo } from "./io/onnx-types.ts";
-import type { GraphIR } from "./ir/graph.ts";
-import { dtypeName, type ConstTensor } from "./ir/tensor.ts";
-import { roundTo } from "./fold/kernels.ts";
-import { declaredDims } from "./input-shapes.ts";
-import { ReparamError } from "./errors.ts";
+import { DT, type ValueInfo } from "../io/onnx-types.ts";
+import type { GraphIR } from "../ir/graph.ts";
+import { dtypeName, type ConstTensor } from "../ir/tensor.ts";
+import { roundTo } from "../fold/kernels.ts";
+import { declaredDims, textInputCandidates } from "../ir/graph-inputs.ts";
+import { ReparamError } from "../errors.ts";
 
 const elemType = (v: ValueInfo) => v.type?.tensor_type?.elem_type ?? 0;
-
-/** Inputs that could hold a text embedding: float tensors of rank 2 or 3. */
-export function textInputCandidates(g: GraphIR): ValueInfo[] {
-  return g.inputs.filter((v) => [DT.FLOAT, DT.FLOAT16].includes(elemType(v) as 1 | 10) && [2, 3].includes(declaredDims(v)?.length ?? 0));
-}
 
 export interface BoundText { name: string; value: ConstTensor }
 

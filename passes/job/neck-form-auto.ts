@@ -3,17 +3,38 @@
 // last axis; bench/neck-forms.ts), so it is measured: the pipeline runs once per form on a
 // fresh load of the model, the three whole rewritten models are timed in onnxruntime-node in
 // alternating rounds, and the fastest median wins. Every timing and the noise go in the report.
+import type * as Ort from "onnxruntime-node";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeModel } from "../io/codec.ts";
 import { hasExternalData, loadModel, saveModel, type LoadedModel } from "../io/model-io.ts";
 import type { ValueInfo } from "../io/onnx-types.ts";
-import { declaredDims } from "../input-shapes.ts";
-import { reparamModel, type ReparamOptions, type ReparamResult } from "../pipeline.ts";
+import { declaredDims } from "../ir/graph-inputs.ts";
+import { reparamModel, type ReparamOptions, type ReparamResult } from "../pipeline/reparam-model.ts";
 import type { NeckLayout } from "../rules/neck-emit.ts";
 import { makeFeeds, nodeRuntime } from "../validate/validate.ts";
-import { mad, median, timeModels, TIMING_SETTINGS, type Timer, type TimedModel, type TimingOptions } from "./timing.ts";
+import { mad, median, timeSessions, type TimedModel } from "./timing.ts";
+
+/** The settings of `npm run bench`: CPU, 2 intra-op threads, graph optimization 'all', sequential. */
+export const TIMING_SETTINGS = { threads: 2, optimization: "all" as const };
+
+export interface TimingOptions { warmup: number; rounds: number }
+
+/** Milliseconds per run, per model, in round order. */
+export type Samples = Map<string, number[]>;
+
+/** How the three models are timed; tests pass their own. */
+export type Timer = (models: TimedModel[], feeds: Record<string, Ort.Tensor>, opts: TimingOptions) => Promise<Samples>;
+
+export const timeModels: Timer = async (models, feeds, opts) => {
+  const so: Ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: TIMING_SETTINGS.optimization, intraOpNumThreads: TIMING_SETTINGS.threads,
+    interOpNumThreads: 1, executionMode: "sequential", logSeverityLevel: 3,
+  };
+  const samples = await timeSessions(models, feeds, so, { runs: opts.rounds, warmup: opts.warmup });
+  return new Map(models.map((m, i) => [m.name, samples[i]]));
+};
 
 export const NECK_FORMS: readonly NeckLayout[] = ["conv", "per-head", "matmul"];
 
