@@ -41,6 +41,7 @@ MAJOR = 1 if G.TORCH_MAJOR < 2 else 2
 
 # Fixed, unsorted selections. coco20 draws on the meta fixtures' names (0 person ... 40 "baby's
 # bottle", 55 'café' ...), so names with an apostrophe, a non-ASCII letter and spaces are in it.
+# lvis20 spans K = 1203 (first and last class included).
 SELECTIONS = {
     'coco20': [0, 5, 2, 17, 40, 55, 7, 1, 79, 15, 16, 62, 3, 9, 44, 26, 72, 11, 58, 33],
     'lvis20': [0, 1202, 5, 600, 17, 999, 2, 80, 1100, 40, 333, 55, 7, 512, 79, 1000, 15, 250, 16, 801],
@@ -58,6 +59,8 @@ SUBSETS = {
     'ultralytics-world-op20-static-fp16-meta': ('coco20', None),
     'ultralytics-world-op20-static-fp16-meta-slim': ('coco20', 'ultralytics-world-op20-static-fp16-meta'),
     'full-bn-einsum-k1203-op17-static': ('lvis20', None),
+    'ultralytics-world-k1203-op20-static-meta': ('lvis20', None),
+    'ultralytics-world-k1203-op20-static-meta-slim': ('lvis20', 'ultralytics-world-k1203-op20-static-meta'),
 }
 FP16 = {
     'full-bn-einsum-op18-fp16-static': (20, 1),
@@ -68,8 +71,8 @@ SANITY_FP16 = 1e-3
 
 
 def fixture_def(name):
-    import gen_half_fixtures as H
-    for f in G.FIXTURES + V.META_FIXTURES + H.HALF_FIXTURES:
+    import gen_ultra_exports as H
+    for f in G.FIXTURES + V.META_FIXTURES + [H.K1203] + H.HALF_FIXTURES:
         if f['name'] == name:
             return f
     raise KeyError(name)
@@ -87,7 +90,7 @@ def build(f):
         model = HalfWrapper(model)          # gen_fixtures: float32 I/O around a half module
         return model.eval(), model.inner
     if f['fp16']:
-        model = model.half()                 # gen_half_fixtures: float16 I/O
+        model = model.half()                 # gen_ultra_exports: float16 I/O
     return model.eval(), model
 
 
@@ -276,9 +279,11 @@ def main():
     doc['selections'] = doc.get('selections', {})
     names80 = V.meta_names()
     doc['selections']['coco20'] = write_selection('coco20', names80)
-    doc['selections']['lvis20'] = write_selection('lvis20', None)
+    import gen_ultra_exports as H
+    doc['selections']['lvis20'] = write_selection('lvis20', H.names_k1203())
     doc['selections']['coco20']['namesFrom'] = 'names metadata of the ultralytics-world *-meta fixtures'
-    doc['selections']['lvis20']['namesFrom'] = None
+    doc['selections']['lvis20']['namesFrom'] = ('names metadata of ultralytics-world-k1203-op20-static-meta '
+                                                '(full-bn-einsum-k1203-op17-static has none: use indices)')
     order = list(SUBSETS)
     for n in subs:
         if not os.path.exists(os.path.join(FIX, manifest_entry(n)['file'])):

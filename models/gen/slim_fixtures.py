@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gen_fixtures as G  # noqa: E402
 import gen_vocab_refs as V  # noqa: E402
-import gen_half_fixtures as H  # noqa: E402
+import gen_ultra_exports as H  # noqa: E402
 from yw_upstream import MaxSigmoidAttn  # noqa: E402
 
 FIX = G.FIX
@@ -44,6 +44,7 @@ SLIM = [
     ('ultralytics-world-op12-static-meta-slim', 'ultralytics-world-op12-static-meta', None, False),
     ('ultralytics-world-op20-static-meta-slim-headcopies', 'ultralytics-world-op20-static-meta', None, True),
     ('ultralytics-world-op17-dynamic-slim', 'ultralytics-world-op17-dynamic', 'dynamic', False),
+    ('ultralytics-world-k1203-op20-static-meta-slim', 'ultralytics-world-k1203-op20-static-meta', None, False),
     ('ultralytics-world-op20-static-fp16-meta-slim', 'ultralytics-world-op20-static-fp16-meta', None, False),
 ]
 
@@ -87,7 +88,7 @@ def dynamic_props(opset):
 
 
 def fixture_def(name):
-    for f in G.FIXTURES + V.META_FIXTURES + H.HALF_FIXTURES:
+    for f in G.FIXTURES + V.META_FIXTURES + [H.K1203] + H.HALF_FIXTURES:
         if f['name'] == name:
             return f
     raise KeyError(name)
