@@ -15,7 +15,9 @@ the K-class outputs. Twins (onnxslim, same module) point at their base fixture's
    fixtures/vocab/refs/<fixture>/sel-<selection>.texts.npy ((K',512) float32, for --text-embed).
 
 fp16 retargets: the HALF module (the function the fp16 file holds: fp16 weights, the new text
-rounded to fp16, fp16 activations) with texts-k<K'>.npy, run in torch on CPU.
+rounded to fp16, fp16 activations) with texts-k<K'>.npy, run in torch on CPU. A file written by
+onnxruntime's float16 converter (Ultralytics half=True on a CPU) matches no torch module: its
+refs are the float32 module's (reference says which).
 -> fixtures/vocab/fp16.json (same per-fixture shape as vocab/manifest.json: name, file, k, d,
    vocab[{k, text, refs}]), refs in fixtures/vocab/refs/<fixture>/k<K'>.r<i>.<out>.npy; each
    vocab entry also records fp32ModuleMaxAbs, how far the float32 module's outputs are.
@@ -58,6 +60,8 @@ SUBSETS = {
     'ultralytics-world-op17-dynamic-slim': ('coco20', 'ultralytics-world-op17-dynamic'),
     'ultralytics-world-op20-static-fp16-meta': ('coco20', None),
     'ultralytics-world-op20-static-fp16-meta-slim': ('coco20', 'ultralytics-world-op20-static-fp16-meta'),
+    'ultralytics-world-op20-static-meta-slim-fp16cpu': ('coco20', 'ultralytics-world-op20-static-meta'),
+    'ultralytics-world-op17-dynamic-slim-fp16cpu': ('coco20', 'ultralytics-world-op17-dynamic'),
     'full-bn-einsum-k1203-op17-static': ('lvis20', None),
     'ultralytics-world-k1203-op20-static-meta': ('lvis20', None),
     'ultralytics-world-k1203-op20-static-meta-slim': ('lvis20', 'ultralytics-world-k1203-op20-static-meta'),
@@ -66,6 +70,9 @@ FP16 = {
     'full-bn-einsum-op18-fp16-static': (20, 1),
     'ultralytics-world-op20-static-fp16-meta': (20, 1),
 }
+# fp16 files that no torch module computes (onnxruntime's float16 converter): their retarget refs
+# are the float32 module's, i.e. the base fixture's vocab/manifest.json refs.
+FP16_FROM_FP32 = {'ultralytics-world-op17-dynamic-slim-fp16cpu': ('ultralytics-world-op17-dynamic', (20, 1))}
 FP16_TOL = {'atol': 5e-2, 'rtol': 1e-2}
 SANITY_FP16 = 1e-3
 
@@ -228,6 +235,17 @@ def fp16_entry(name):
                 refTolerance=FP16_TOL, classAxes=V.class_axes(f['cfg']), vocab=vocab)
 
 
+def fp16_from_fp32(name, base, ks):
+    me = manifest_entry(name)
+    with open(os.path.join(VOC, 'manifest.json')) as fh:
+        ve = {e['name']: e for e in json.load(fh)['fixtures']}[base]
+    by_k = {v['k']: v for v in ve['vocab']}
+    vocab = [dict(by_k[k], fp32ModuleMaxAbs=0.0) for k in ks]
+    return dict(name=name, file=me['file'], k=me['k'], d=me['d'], torch=ve['torch'],
+                io=me.get('io', 'float32'), reference='float32 module (refs of %s in vocab/manifest.json)' % base,
+                refsFrom=base, refTolerance=FP16_TOL, classAxes=ve['classAxes'], vocab=vocab)
+
+
 _SUBSETS_DOC = {}
 
 
@@ -308,7 +326,11 @@ def main():
     hb = {e['name']: e for e in hdoc['fixtures']}
     for n in halves:
         hb[n] = fp16_entry(n)
-    hdoc['fixtures'] = sorted(hb.values(), key=lambda x: list(FP16).index(x['name']))
+    for n, (base, ks) in FP16_FROM_FP32.items():
+        if mine(base):
+            hb[n] = fp16_from_fp32(n, base, ks)
+    order = list(FP16) + list(FP16_FROM_FP32)
+    hdoc['fixtures'] = sorted(hb.values(), key=lambda x: order.index(x['name']))
     save(hpath, hdoc)
 
 

@@ -37,16 +37,30 @@ from yw_upstream import MaxSigmoidAttn  # noqa: E402
 
 FIX = G.FIX
 
-# (twin, base, metadata, head copies): metadata None = keep the base's metadata_props; 'dynamic' =
-# the props the exporter writes for dynamic=True (the base has none). head copies: see split_head().
+# (twin, base, metadata, post): metadata None = keep the base's metadata_props; 'dynamic' = the
+# props the exporter writes for dynamic=True (the base has none). post: 'headcopies' = split_head();
+# 'fp16' = what the exporter does with half=True on a CPU after slimming (to_fp16_cpu()).
 SLIM = [
-    ('ultralytics-world-op20-static-meta-slim', 'ultralytics-world-op20-static-meta', None, False),
-    ('ultralytics-world-op12-static-meta-slim', 'ultralytics-world-op12-static-meta', None, False),
-    ('ultralytics-world-op20-static-meta-slim-headcopies', 'ultralytics-world-op20-static-meta', None, True),
-    ('ultralytics-world-op17-dynamic-slim', 'ultralytics-world-op17-dynamic', 'dynamic', False),
-    ('ultralytics-world-k1203-op20-static-meta-slim', 'ultralytics-world-k1203-op20-static-meta', None, False),
-    ('ultralytics-world-op20-static-fp16-meta-slim', 'ultralytics-world-op20-static-fp16-meta', None, False),
+    ('ultralytics-world-op20-static-meta-slim', 'ultralytics-world-op20-static-meta', None, None),
+    ('ultralytics-world-op12-static-meta-slim', 'ultralytics-world-op12-static-meta', None, None),
+    ('ultralytics-world-op20-static-meta-slim-headcopies', 'ultralytics-world-op20-static-meta', None,
+     'headcopies'),
+    ('ultralytics-world-op17-dynamic-slim', 'ultralytics-world-op17-dynamic', 'dynamic', None),
+    ('ultralytics-world-k1203-op20-static-meta-slim', 'ultralytics-world-k1203-op20-static-meta', None, None),
+    ('ultralytics-world-op20-static-fp16-meta-slim', 'ultralytics-world-op20-static-fp16-meta', None, None),
+    ('ultralytics-world-op20-static-meta-slim-fp16cpu', 'ultralytics-world-op20-static-meta', None, 'fp16'),
+    ('ultralytics-world-op17-dynamic-slim-fp16cpu', 'ultralytics-world-op17-dynamic', 'dynamic', 'fp16'),
 ]
+FP16_TOL = {'atol': 5e-2, 'rtol': 1e-2}
+
+
+def to_fp16_cpu(m):
+    """Ultralytics export_onnx, half=True on a CPU: after onnxslim and the metadata,
+    onnxruntime.transformers.float16.convert_float_to_float16(model, keep_io_types=True): float32
+    images in and output0 out (Cast nodes at the edges), float16 weights and activations inside
+    (ops in its DEFAULT_OP_BLOCK_LIST stay float32 behind Casts)."""
+    from onnxruntime.transformers import float16
+    return float16.convert_float_to_float16(m, keep_io_types=True)
 
 
 def split_head(m):
@@ -76,12 +90,12 @@ def split_head(m):
     return m
 
 
-def dynamic_props(opset):
+def dynamic_props(opset, half=False):
     props = V.meta_props(opset)
     out = []
     for k, v in props:
         if k == 'args':
-            v = str({'batch': 1, 'half': False, 'dynamic': True, 'simplify': True, 'opset': opset,
+            v = str({'batch': 1, 'half': half, 'dynamic': True, 'simplify': True, 'opset': opset,
                      'nms': False})
         out.append((k, v))
     return out
@@ -203,36 +217,51 @@ def main():
         ents = json.load(fh)['fixtures']
     by_name = {e['name']: e for e in ents}
     failed = []
-    for name, base, meta, copies in todo:
+    for name, base, meta, post in todo:
         if base not in by_name:
             print('skip %s: base %s not generated' % (name, base))
             continue
         be = by_name[base]
         src = os.path.join(FIX, be['file'])
         dst = os.path.join(FIX, name + '.onnx')
-        props = dynamic_props(be['opset']) if meta == 'dynamic' else None
+        props = dynamic_props(be['opset'], post == 'fp16') if meta == 'dynamic' else None
+        if props is None and post == 'fp16':
+            props = [(p.key, p.value.replace("'half': False", "'half': True") if p.key == 'args' else p.value)
+                     for p in onnx.load(src).metadata_props]
         m, props, ver = slim_model(src, props)
-        if copies:
+        if post == 'headcopies':
             m = split_head(m)
+        if post == 'fp16':
+            m = to_fp16_cpu(m)
         onnx.save(m, dst)
-        onnx.checker.check_model(dst, full_check=True)
+        if post != "fp16":   # the fp16 converter appends its input Casts last: not topologically sorted
+            onnx.checker.check_model(dst, full_check=True)
         model = G.build_model(fixture_def(base)['cfg'], seed=0)
-        facts = site_facts(m, model, bool(be.get('fp16')))
+        half = bool(be.get('fp16')) or post == 'fp16'
+        facts = site_facts(m, model, half)
         e = copy.deepcopy(be)
         e['name'] = name
         e['file'] = name + '.onnx'
         e['derivedFrom'] = base
         e['metadata'] = dict(props)
-        e['slim'] = dict(onnxslim=ver, headCopiesSplit=copies, **facts)
+        e['slim'] = dict(onnxslim=ver, headCopiesSplit=post == 'headcopies', **facts)
+        if post == 'fp16':
+            e.update(fp16=True, io='float32', refTolerance=FP16_TOL)
+            e['slim']['float16Converter'] = 'onnxruntime %s transformers.float16 (keep_io_types=True)' % ort.__version__
         e['notes'] = ('onnxslim %s slim() with default options (as Ultralytics\' exporter runs it, '
                       'simplify=True) applied to %s, then the exporter\'s metadata_props; %d -> %d nodes. '
                       'Refs are the base fixture\'s (same module).' % (
                           ver, base, len(onnx.load(src).graph.node), facts['nodes']))
-        if copies:
+        if post == 'fp16':
+            e['notes'] += (' Then onnxruntime\'s float16 converter with keep_io_types=True, as the exporter '
+                           'does for half=True on a CPU (float32 I/O, float16 inside). Refs: the base\'s, '
+                           'i.e. the float32 module (no torch module computes what the converter '
+                           'writes); refTolerance is the fp16 one.')
+        if post == 'headcopies':
             e['notes'] += (' Then the one folded normalize(text) shared by the 3 head Einsums was split '
                            'into 3 byte-identical initializers under 3 names, one per head level, as '
                            'onnxslim leaves them on real Ultralytics v2 exports (split_head()).')
-        t = be.get('refTolerance', {'atol': 1e-3, 'rtol': 1e-3})
+        t = e.get('refTolerance', {'atol': 1e-3, 'rtol': 1e-3})
         worst, ok = check_ort(dst, e, t['atol'], t['rtol'])
         print('%s <- %s: %d nodes, MatMul %d, guide W %s, text-shaped %s' % (
             name, base, facts['nodes'], facts['matmulNodes'], facts['guideLinearWeights'],
