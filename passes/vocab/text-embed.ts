@@ -11,17 +11,22 @@ import { bindText, type BoundText } from "./bind-text.ts";
 import { declaredDims, textInputCandidates } from "../ir/graph-inputs.ts";
 import { ReparamError } from "../errors.ts";
 import { asModelText, checkEmbedding } from "./embedding.ts";
-import { findTextConstant } from "./find-text.ts";
+import { findTextConstant, textCandidates } from "./find-text.ts";
+import { classConstants } from "./class-constants.ts";
+import { selectRows } from "./select-classes.ts";
+import { existingRows } from "./existing-rows.ts";
 import { identitySource, unitRows } from "./derived.ts";
 import { recordingProbe, retarget, type ProbeMaps, type Retarget } from "./retarget.ts";
 
 export interface Vocabulary extends Retarget {
-  /** Where the text lived: a constant of the model, or a graph input with a fixed K. */
-  kind: "constant" | "input";
+  /** Where the text lived: a constant of the model, or a graph input with a fixed K; or a selection of the model's own classes. */
+  kind: "constant" | "input" | "selection";
   source: string;
   /** K rows the original model can hold (its own text, or the first K new rows for an input): the proofs' base. */
   base: ConstTensor;
   value: ConstTensor;
+  /** A selection: the original class of each new one (the proof compares those rows of the original directly). */
+  selected?: number[];
 }
 
 export interface TextEmbedResult { bound: BoundText | null; vocabulary: Vocabulary | null; warnings: string[] }
@@ -61,7 +66,16 @@ export function applyTextEmbed(g: GraphIR, r: TextEmbedRequest): TextEmbedResult
   }
   const probe = r.probe(g);
   const operands = r.operands();
-  const text = findTextConstant(g, recordingProbe(g, probe.a), operands, named, source);
+  const pa = recordingProbe(g, probe.a);
+  if (!named && operands.length && textCandidates(g, pa, operands).candidates.length === 0) {
+    // No single text: maybe a simplified export whose text was folded per site.
+    const found = classConstants(g, pa, operands, null);
+    if (!("refusal" in found)) {
+      const rows = existingRows(g, found, embed, source);
+      return { bound: null, vocabulary: selectRows(g, probe, operands, found, rows.indices, source), warnings: rows.warnings };
+    }
+  }
+  const text = findTextConstant(g, pa, operands, named, source);
   const axis = text.dims.length - 2, k = text.dims[axis];
   const checked = checkEmbedding(embed, source, text.dims[axis + 1]);
   const value = asModelText(checked, text.dims.length, text.dtype);
