@@ -8,8 +8,8 @@ import { reparamFile } from "../passes/job/reparam-file.ts";
 import { parseInputShapes } from "../passes/pipeline/probe-shapes.ts";
 import { EXIT, ReparamError } from "../passes/errors.ts";
 import { printClasses, printSites, printSummary } from "./summary.ts";
-import { modelNames } from "../passes/vocab/report.ts";
 import { reparamModel } from "../passes/pipeline/reparam-model.ts";
+import { modelClasses } from "../passes/pipeline/model-classes.ts";
 import { parseClassesOption, readNamesFile } from "../passes/vocab/names-list.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import { readNpy } from "../passes/io/npy.ts";
@@ -110,9 +110,9 @@ function runInspect(argv: Record<string, unknown>): never {
   });
   progress.clear();
   const exitCode = r.sites.some((s) => s.status === "rewritten") ? EXIT.OK : EXIT.NOTHING_TO_DO;
-  const classes = { k: [...new Set(r.sites.map((s) => s.k).filter((k) => k !== undefined))], names: modelNames(model).names };
+  const classes = modelClasses(model, r);
   if (argv.json) process.stdout.write(JSON.stringify({ exitCode, sites: r.sites, unmatched: r.unmatched, removed: r.removed, boundTextInput: r.bound?.name ?? null, classes }, null, 2) + "\n");
-  else { printSites(r.sites, r.unmatched); printClasses(r.sites, classes.names); }
+  else { printSites(r.sites, r.unmatched); printClasses(classes); }
   process.exit(exitCode);
 }
 
