@@ -9,7 +9,7 @@ import { ReparamError } from "../errors.ts";
 import { classConstants, type ClassConstants } from "./class-constants.ts";
 import { resolveClasses, type ClassRef } from "./resolve-classes.ts";
 import { recordingProbe, retarget, type ProbeMaps } from "./retarget.ts";
-import type { Vocabulary } from "./text-embed.ts";
+import type { Vocabulary } from "./vocabulary.ts";
 
 export interface SelectionRequest {
   wanted: readonly ClassRef[];

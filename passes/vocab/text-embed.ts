@@ -16,18 +16,10 @@ import { classConstants } from "./class-constants.ts";
 import { selectRows } from "./select-classes.ts";
 import { existingRows } from "./existing-rows.ts";
 import { identitySource, unitRows } from "./derived.ts";
-import { recordingProbe, retarget, type ProbeMaps, type Retarget } from "./retarget.ts";
+import { recordingProbe, retarget, type ProbeMaps } from "./retarget.ts";
+import type { Vocabulary } from "./vocabulary.ts";
 
-export interface Vocabulary extends Retarget {
-  /** Where the text lived: a constant of the model, or a graph input with a fixed K; or a selection of the model's own classes. */
-  kind: "constant" | "input" | "selection";
-  source: string;
-  /** K rows the original model can hold (its own text, or the first K new rows for an input): the proofs' base. */
-  base: ConstTensor;
-  value: ConstTensor;
-  /** A selection: the original class of each new one (the proof compares those rows of the original directly). */
-  selected?: number[];
-}
+export type { Vocabulary };
 
 export interface TextEmbedResult { bound: BoundText | null; vocabulary: Vocabulary | null; warnings: string[] }
 
