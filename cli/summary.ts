@@ -48,7 +48,7 @@ export function printClasses(c: ModelClasses): void {
     out.write(`already reparameterized: the text is folded into weights: ${neck}; ${head}\n`);
   }
   const stale = c.names && c.k.length === 1 && c.names.length !== c.k[0] ? ` (stale: the names metadata lists ${c.names.length})` : "";
-  if (c.k.length) out.write(`classes: K = ${c.k.join(", ")} (from the ${c.from})${stale}`);
+  if (c.k.length) out.write(`classes: K = ${c.k.join(", ")}${c.from === "sites" ? "" : ` (from the ${c.from})`}${stale}`);
   else out.write("classes: K unknown (no site, no recognizable rewritten neck, no names metadata)");
   if (c.names) out.write(`; names (${c.names.length}): ${c.names.slice(0, 10).join(", ")}${c.names.length > 10 ? ", ..." : ""}`);
   out.write("\n");

@@ -60,14 +60,15 @@ export function textCandidates(g: GraphIR, probe: Probe, operands: string[]): { 
   return { candidates, refusals };
 }
 
-export function findTextConstant(g: GraphIR, probe: Probe, operands: string[], named: string | undefined, source: string): TextConstant {
+/** `found`: textCandidates' answer, when the caller already has it. */
+export function findTextConstant(g: GraphIR, probe: Probe, operands: string[], named: string | undefined, source: string, found?: ReturnType<typeof textCandidates>): TextConstant {
   if (named) {
     const t = describe(g, named);
     if (!t) throw new ReparamError(`--text-input '${named}': not a graph input, nor a float constant of shape (K, D) or (1, K, D)`);
     return t;
   }
   if (operands.length === 0) throw new ReparamError(`--text-embed ${source}: the model has no head or neck site, so no text to replace`);
-  const { candidates, refusals } = textCandidates(g, probe, operands);
+  const { candidates, refusals } = found ?? textCandidates(g, probe, operands);
   if (candidates.length === 1) return candidates[0];
   if (candidates.length === 0 && refusals.length) throw new ReparamError(`cannot retarget the vocabulary: ${refusals[0]}`);
   if (candidates.length === 0) throw new ReparamError(`--text-embed ${source}: no constant of shape (K, D) or (1, K, D) feeds every site (the text may be computed at run time, or folded by the exporter into per-site constants); name it with --text-input`);

@@ -59,15 +59,16 @@ export function applyTextEmbed(g: GraphIR, r: TextEmbedRequest): TextEmbedResult
   const probe = r.probe(g);
   const operands = r.operands();
   const pa = recordingProbe(g, probe.a);
-  if (!named && operands.length && textCandidates(g, pa, operands).candidates.length === 0) {
+  const found = named || !operands.length ? undefined : textCandidates(g, pa, operands);
+  if (found && found.candidates.length === 0) {
     // No single text: maybe a simplified export whose text was folded per site.
-    const found = classConstants(g, pa, operands, null);
-    if (!("refusal" in found)) {
-      const rows = existingRows(g, found, embed, source);
-      return { bound: null, vocabulary: selectRows(g, probe, operands, found, rows.indices, source), warnings: rows.warnings };
+    const perSite = classConstants(g, pa, operands, null);
+    if (!("refusal" in perSite)) {
+      const rows = existingRows(g, perSite, embed, source);
+      return { bound: null, vocabulary: selectRows(g, probe, operands, perSite, rows.indices, source), warnings: rows.warnings };
     }
   }
-  const text = findTextConstant(g, pa, operands, named, source);
+  const text = findTextConstant(g, pa, operands, named, source, found);
   const axis = text.dims.length - 2, k = text.dims[axis];
   const checked = checkEmbedding(embed, source, text.dims[axis + 1]);
   const value = asModelText(checked, text.dims.length, text.dtype);
