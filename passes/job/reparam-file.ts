@@ -11,6 +11,7 @@ import { ReparamError } from "../errors.ts";
 import type { NeckLayout } from "../rules/neck-emit.ts";
 import { readNamesFile } from "../vocab/names-list.ts";
 import { embedClasses } from "../text-encoder/embed.ts";
+import type { TextRuntime } from "../text-encoder/text-runtime.ts";
 import { DT } from "../io/onnx-types.ts";
 import { checkTolerance, jobPassOptions, reparamJob, type PassOptions, type ReparamFileResult as JobResult } from "./reparam-job.ts";
 import type { ReparamResult } from "../pipeline/reparam-model.ts";
@@ -37,6 +38,8 @@ export interface ReparamFileOptions extends Omit<PassOptions, "neckForm"> {
   /** A CLIP text encoder folder (see `embed`): embeds `names` and uses them as the text. */
   encoder?: string;
   encoderModel?: string;
+  /** Where the encoder's text model runs (default onnxruntime-node; onnxruntime-web gives the page's numbers bit for bit). */
+  encoderRuntime?: TextRuntime;
   /** Called as the work moves on (loading, rewriting, validating, saving); the library never prints. */
   onProgress?: ProgressFn;
 }
@@ -51,7 +54,7 @@ export async function reparamFile(o: ReparamFileOptions): Promise<ReparamFileRes
   const names = o.names ? readNamesFile(o.names) : null;
   if (o.encoder && !names) throw new ReparamError("--encoder embeds the class names of --names: give --names too");
   if (names && !o.textEmbed && !o.encoder) throw new ReparamError("--names sets the class names of a new vocabulary: give --text-embed (or --encoder) too");
-  const encoded = o.encoder ? await embedClasses(names!.names, { encoder: o.encoder, encoderModel: o.encoderModel }) : null;
+  const encoded = o.encoder ? await embedClasses(names!.names, { encoder: o.encoder, encoderModel: o.encoderModel, runtime: o.encoderRuntime }) : null;
   const embed = o.textEmbed ? { value: readNpy(o.textEmbed), source: o.textEmbed }
     : encoded ? { value: { dtype: DT.FLOAT, dims: encoded.dims, data: Float64Array.from(encoded.data) }, source: `--encoder ${o.encoder}` } : undefined;
   // --neck-form auto (issue 10): the pipeline once per neck form, timed, the fastest kept; the

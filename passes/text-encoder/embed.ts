@@ -1,15 +1,14 @@
-// Room text-encoder/: class names -> embeddings (tokenizer + ONNX text tower). May import io/
-// and below; not its peers rules/ or vocab/.
-//
-// Class names -> L2-normalized CLIP text embeddings, as YOLO-World's text backbone and
-// Ultralytics' set_classes compute them, with the ONNX text tower in onnxruntime.
-// Re-entrant: every call opens its own session and keeps no state between calls.
-import { ReparamError } from "../errors.ts";
+// Class names -> L2-normalized CLIP text embeddings from an encoder folder on disk, with the
+// ONNX text tower in onnxruntime-node (or another runtime: onnxruntime-web gives the page's
+// numbers bit for bit). Re-entrant: every call opens its own session and keeps no state.
 import { findEncoderFiles } from "./encoder-folder.ts";
 import { loadTokenizer } from "./tokenize.ts";
-import { openTextModel } from "./text-model.ts";
+import { nodeTextRuntime } from "./text-model.ts";
+import { openTextModelOn } from "./text-model-core.ts";
+import { checkBatch, checkNames, embedWith, type EmbedResult } from "./embed-core.ts";
+import type { TextRuntime } from "./text-runtime.ts";
 
-export const DEFAULT_BATCH = 64;
+export { DEFAULT_BATCH, type EmbedResult } from "./embed-core.ts";
 
 export interface EmbedOptions {
   /** Hugging Face-style folder: tokenizer.json (+ tokenizer_config.json, special_tokens_map.json) and the ONNX text model. */
@@ -21,79 +20,18 @@ export interface EmbedOptions {
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   threads?: number;
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface EmbedResult {
-  /** [N, D] */
-  dims: [number, number];
-  /** N × D float32, C order, every row of unit L2 norm. */
-  data: Float32Array;
-  /** Token ids fed to the model per name (start and end tokens included, after truncation). */
-  tokens: number[][];
-  /** Things the caller should tell the user (names truncated to the context length). */
-  warnings: string[];
-  /** The ONNX text model that ran. */
-  model: string;
-}
-
-/** The names must already be clean: non-empty, no line breaks (see names.ts). */
-function checkNames(names: readonly string[]): void {
-  if (!Array.isArray(names) || names.length === 0) throw new ReparamError("no class names given");
-  names.forEach((n, i) => {
-    if (typeof n !== "string") throw new ReparamError(`class name ${i + 1} is not a string`);
-    if (n.trim() === "") throw new ReparamError(`class name ${i + 1} is empty`);
-    if (/[\r\n]/.test(n)) throw new ReparamError(`class name ${i + 1} (${JSON.stringify(n)}) contains a line break`);
-  });
+  /** Where the text model runs (default onnxruntime-node). */
+  runtime?: TextRuntime;
 }
 
 export async function embedClasses(names: readonly string[], options: EmbedOptions): Promise<EmbedResult> {
   checkNames(names);
-  const batch = options.batch ?? DEFAULT_BATCH;
-  if (!Number.isInteger(batch) || batch < 1) throw new ReparamError(`batch ${batch}: give a whole number of at least 1`);
+  checkBatch(options.batch);
   const files = findEncoderFiles(options.encoder, options.encoderModel);
-  const model = await openTextModel(files.model, options.threads);
+  const model = await openTextModelOn(options.runtime ?? nodeTextRuntime, { path: files.model }, files.model, options.threads);
   try {
-    const tokenizer = loadTokenizer(files, model.fixedLength);
-    // A model exported with a fixed batch runs full batches; the tail batch is topped up and cut.
-    const step = model.fixedBatch ?? batch;
-    const warnings: string[] = [];
-    const tokens: number[][] = [];
-    let out: Float32Array | undefined;
-    let D = 0;
-    for (let start = 0; start < names.length; start += step) {
-      const chunk = names.slice(start, start + step);
-      const encoded = chunk.map((name) => {
-        const t = tokenizer.encode(name);
-        if (t.truncatedFrom !== undefined) warnings.push(`class name ${JSON.stringify(short(name))} is ${t.truncatedFrom} tokens; truncated to ${tokenizer.maxLength} (as CLIP does)`);
-        tokens.push(t.ids);
-        return t.ids;
-      });
-      const rows = model.fixedBatch ?? encoded.length;
-      while (encoded.length < rows) encoded.push(encoded[0]);
-      // Padding to the longest name in the batch: CLIP pools at the end token under causal
-      // attention, so what follows it never reaches the embedding.
-      const L = model.fixedLength ?? Math.max(...encoded.map((ids) => ids.length));
-      const ids = new Array<number>(rows * L).fill(tokenizer.padId);
-      const mask = new Uint8Array(rows * L);
-      encoded.forEach((row, b) => row.forEach((id, j) => { ids[b * L + j] = id; mask[b * L + j] = 1; }));
-      const r = await model.run(ids, rows, L, mask);
-      if (!out) { D = r.dims[1]; out = new Float32Array(names.length * D); }
-      else if (r.dims[1] !== D) throw new ReparamError(`${files.model}: text_embeds width changed between batches (${D} then ${r.dims[1]})`);
-      for (let b = 0; b < chunk.length; b++) normalizeInto(r.data, b * D, D, out, (start + b) * D, chunk[b], files.model);
-      options.onProgress?.(start + chunk.length, names.length);
-    }
-    return { dims: [names.length, D], data: out!, tokens, warnings, model: files.model };
+    return await embedWith(names, loadTokenizer(files, model.fixedLength), model, options);
   } finally {
     await model.release();
   }
 }
-
-function normalizeInto(src: Float32Array, from: number, D: number, dst: Float32Array, to: number, name: string, model: string): void {
-  let ss = 0;
-  for (let j = 0; j < D; j++) ss += src[from + j] * src[from + j];
-  const norm = Math.sqrt(ss);
-  if (!Number.isFinite(norm) || norm === 0) throw new ReparamError(`${model}: the text model gave a ${Number.isFinite(norm) ? "zero" : "non-finite"} embedding for ${JSON.stringify(short(name))}`);
-  for (let j = 0; j < D; j++) dst[to + j] = src[from + j] / norm;
-}
-
-const short = (name: string) => (name.length > 60 ? `${name.slice(0, 57)}...` : name);

@@ -1,93 +1,19 @@
-// The ONNX text tower, checked by what it declares before anything runs: it must take
-// input_ids (and may take attention_mask) and give the projected text_embeds [B, D].
+// The text tower on onnxruntime-node, from a path: the CLI's runtime for `embed` and
+// `reparam --encoder`. The checks and the runs are text-model-core.ts's, shared with the page.
 import * as ort from "onnxruntime-node";
-import { f16ToF32Array } from "../io/half.ts";
-import { ReparamError } from "../errors.ts";
+import { openTextModelOn, type TextModel } from "./text-model-core.ts";
+import type { TextRuntime, TextSession } from "./text-runtime.ts";
 
-type IdType = "int64" | "int32";
+export type { TextModel } from "./text-model-core.ts";
 
-export interface TextModel {
-  path: string;
-  /** Static sequence length the model declares, if any (then every batch is padded to it). */
-  fixedLength?: number;
-  /** Static batch size the model declares, if any. */
-  fixedBatch?: number;
-  hasMask: boolean;
-  /** Runs one padded batch; returns the raw (unnormalized) [B, D] rows. */
-  run(ids: Int32Array | number[], batch: number, length: number, mask: Uint8Array): Promise<{ dims: [number, number]; data: Float32Array }>;
-  release(): Promise<void>;
-}
+export const nodeTextRuntime: TextRuntime = {
+  name: "onnxruntime-node",
+  async createSession(src, tuning) {
+    const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: tuning?.optimization ?? "all", logSeverityLevel: 3, ...(tuning?.threads ? { intraOpNumThreads: tuning.threads } : {}) };
+    const s = await (src.path !== undefined ? ort.InferenceSession.create(src.path, options) : ort.InferenceSession.create(src.bytes!, options));
+    return s as unknown as TextSession;
+  },
+  tensor: (type, data, dims) => new ort.Tensor(type, data, dims as number[]),
+};
 
-const FEEDABLE = ["input_ids", "attention_mask"];
-
-function meta(list: readonly ort.InferenceSession.ValueMetadata[], name: string) {
-  const m = list.find((v) => v.name === name);
-  return m && m.isTensor ? m : undefined;
-}
-
-const staticDim = (shape: ReadonlyArray<number | string> | undefined, axis: number) =>
-  typeof shape?.[axis] === "number" && (shape[axis] as number) > 0 ? (shape[axis] as number) : undefined;
-
-export async function openTextModel(path: string, threads?: number): Promise<TextModel> {
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(path, { graphOptimizationLevel: "all", logSeverityLevel: 3, ...(threads ? { intraOpNumThreads: threads } : {}) });
-  } catch (e) {
-    throw new ReparamError(`${path}: onnxruntime cannot load the text model (${String((e as Error)?.message ?? e).split("\n")[0]})`);
-  }
-  const refuse = (why: string): never => { void session.release(); throw new ReparamError(`${path}: ${why}`); };
-
-  const outputs = session.outputNames;
-  if (!outputs.includes("text_embeds")) {
-    const towerOnly = outputs.includes("last_hidden_state") || outputs.includes("pooler_output");
-    refuse(towerOnly
-      ? `the model gives ${outputs.join(", ")} but no text_embeds: it is the text tower without the projection (export CLIPTextModelWithProjection, e.g. an Optimum/Hugging Face onnx/text_model.onnx)`
-      : `the model has no text_embeds output (outputs: ${outputs.join(", ")})`);
-  }
-  const inputs = session.inputNames;
-  if (!inputs.includes("input_ids")) refuse(`the model has no input_ids input (inputs: ${inputs.join(", ")})`);
-  const extra = inputs.filter((n) => !FEEDABLE.includes(n));
-  if (extra.length) {
-    refuse(extra.includes("pixel_values")
-      ? "this is a whole CLIP model (it takes pixel_values); give its text model (onnx/text_model.onnx)"
-      : `the model takes ${extra.join(", ")}; a text model takes only input_ids and attention_mask`);
-  }
-  const idMeta = meta(session.inputMetadata, "input_ids");
-  const maskMeta = meta(session.inputMetadata, "attention_mask");
-  const idType = (idMeta?.type ?? "int64") as string;
-  const maskType = (maskMeta?.type ?? "int64") as string;
-  for (const [name, t] of [["input_ids", idType], ["attention_mask", maskType]] as const) {
-    if (t !== "int64" && t !== "int32") refuse(`${name} is ${t}; int64 or int32 expected`);
-  }
-  if (idMeta && idMeta.shape.length !== 2) refuse(`input_ids has rank ${idMeta.shape.length}; [batch, sequence] expected`);
-  const embMeta = meta(session.outputMetadata, "text_embeds");
-  if (embMeta && embMeta.shape.length !== 2) refuse(`text_embeds has rank ${embMeta.shape.length}; [batch, D] expected`);
-
-  const hasMask = inputs.includes("attention_mask");
-  const tensor = (type: IdType, values: ArrayLike<number>, dims: number[]) =>
-    type === "int64"
-      ? new ort.Tensor("int64", BigInt64Array.from(values as ArrayLike<number> & Iterable<number>, (v) => BigInt(v)), dims)
-      : new ort.Tensor("int32", Int32Array.from(values as ArrayLike<number> & Iterable<number>), dims);
-
-  return {
-    path, hasMask,
-    fixedLength: staticDim(idMeta?.shape, 1),
-    fixedBatch: staticDim(idMeta?.shape, 0),
-    async run(ids, batch, length, mask) {
-      const feeds: Record<string, ort.Tensor> = { input_ids: tensor(idType as IdType, ids, [batch, length]) };
-      if (hasMask) feeds.attention_mask = tensor(maskType as IdType, mask, [batch, length]);
-      let out: ort.InferenceSession.OnnxValueMapType;
-      try { out = await session.run(feeds, ["text_embeds"]); } catch (e) {
-        throw new ReparamError(`${path}: onnxruntime failed to run the text model on a batch of ${batch}×${length} tokens (${String((e as Error)?.message ?? e).split("\n")[0]})`);
-      }
-      const t = out.text_embeds as ort.Tensor;
-      if (t.dims.length !== 2 || t.dims[0] !== batch) throw new ReparamError(`${path}: text_embeds came out [${t.dims.join(", ")}] for a batch of ${batch}; [${batch}, D] expected`);
-      let data: Float32Array;
-      if (t.type === "float32") data = t.data as Float32Array;
-      else if (t.type === "float16") data = f16ToF32Array(t.data as Uint16Array);
-      else throw new ReparamError(`${path}: text_embeds is ${t.type}; float32 or float16 expected`);
-      return { dims: [batch, t.dims[1]], data };
-    },
-    release: () => session.release(),
-  };
-}
+export const openTextModel = (path: string, threads?: number): Promise<TextModel> => openTextModelOn(nodeTextRuntime, { path }, path, threads);

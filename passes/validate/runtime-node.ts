@@ -11,9 +11,12 @@ const options: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "
 
 export const nodeRuntime: OrtRuntime = {
   name: "onnxruntime-node",
-  async createSession(src) {
+  async createSession(src, tuning) {
     const ort = ortModule();
-    const s = await (src.path ? ort.InferenceSession.create(src.path, options) : ort.InferenceSession.create(src.bytes!, options));
+    const o: Ort.InferenceSession.SessionOptions = tuning
+      ? { graphOptimizationLevel: tuning.optimization, logSeverityLevel: 3, ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}) }
+      : options;
+    const s = await (src.path ? ort.InferenceSession.create(src.path, o) : ort.InferenceSession.create(src.bytes!, o));
     return s as unknown as OrtSession;
   },
   tensor: (type, data, dims) => new (ortModule().Tensor)(type, data as never, dims) as unknown as OrtTensor,
