@@ -6,6 +6,12 @@ export interface OutputComparison {
   passed: boolean;
   maxAbsDiff: number;
   maxRelDiff: number;
+  /**
+   * max |a - b| / |b| over the elements where the relative part of the tolerance is the larger
+   * (rtol·|b| >= atol, i.e. |b| >= atol / rtol); null when there are none. Near 0 any rounding
+   * is a large ratio (maxRelDiff 3.00 on a value of 1e-7): this is the ratio that means something.
+   */
+  relevantMaxRelDiff: number | null;
   meanAbsDiff: number;
   cosine: number;
   /** Smallest atol for which |a - b| <= atol + rtol * |b| holds everywhere (Infinity when NaN/Inf disagree). */
@@ -16,11 +22,11 @@ export interface OutputComparison {
 }
 
 export function compareOutput(name: string, shape: number[], expected: ArrayLike<number>, actual: ArrayLike<number>, atol: number, rtol: number): OutputComparison {
-  let maxAbs = 0, maxRel = 0, sumAbs = 0, dot = 0, ne = 0, na = 0, minAtol = 0, mismatched = 0;
+  let maxAbs = 0, maxRel = 0, relevantRel: number | null = null, sumAbs = 0, dot = 0, ne = 0, na = 0, minAtol = 0, mismatched = 0;
   const nan = { original: 0, rewritten: 0 }, inf = { original: 0, rewritten: 0 };
   const n = expected.length;
   if (actual.length !== n) {
-    return { name, shape, passed: false, maxAbsDiff: Infinity, maxRelDiff: Infinity, meanAbsDiff: Infinity, cosine: 0, minPassingAtol: Infinity, nan, inf, mismatchedNonFinite: 0 };
+    return { name, shape, passed: false, maxAbsDiff: Infinity, maxRelDiff: Infinity, relevantMaxRelDiff: null, meanAbsDiff: Infinity, cosine: 0, minPassingAtol: Infinity, nan, inf, mismatchedNonFinite: 0 };
   }
   for (let i = 0; i < n; i++) {
     const b = expected[i], a = actual[i];
@@ -35,13 +41,14 @@ export function compareOutput(name: string, shape: number[], expected: ArrayLike
     maxAbs = Math.max(maxAbs, d);
     sumAbs += d;
     if (b !== 0) maxRel = Math.max(maxRel, d / Math.abs(b));
+    if (b !== 0 && rtol * Math.abs(b) >= atol) relevantRel = Math.max(relevantRel ?? 0, d / Math.abs(b));
     minAtol = Math.max(minAtol, d - rtol * Math.abs(b));
     dot += a * b; ne += b * b; na += a * a;
   }
   if (mismatched) minAtol = Infinity;
   const cosine = ne === 0 && na === 0 ? 1 : dot / Math.sqrt(ne * na || 1);
   return {
-    name, shape, passed: minAtol <= atol, maxAbsDiff: maxAbs, maxRelDiff: maxRel, meanAbsDiff: n ? sumAbs / n : 0,
+    name, shape, passed: minAtol <= atol, maxAbsDiff: maxAbs, maxRelDiff: maxRel, relevantMaxRelDiff: relevantRel, meanAbsDiff: n ? sumAbs / n : 0,
     cosine, minPassingAtol: minAtol, nan, inf, mismatchedNonFinite: mismatched,
   };
 }
