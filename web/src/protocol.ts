@@ -2,6 +2,26 @@
 // ArrayBuffers (moved, not copied: a 200 MB model exists once).
 import type { ReparamReport } from "../../passes/job/reparam-job.ts";
 
+/** Asks for the class names a model declares (its `names` metadata) as soon as it is chosen. */
+export interface InspectRequest { type: "inspect"; id: number; file: File }
+
+export interface Inspected {
+  type: "inspected"; id: number;
+  /** The model's class names in order, null when it has no readable `names` metadata. */
+  names: string[] | null;
+  /** Why there are no names (no metadata, or one the page cannot read), or the decode error. */
+  note?: string;
+}
+
+/** The text encoder's files as the user chose them (the page's "Text encoder" slot). */
+export interface EncoderFiles {
+  model: ArrayBuffer;
+  modelName: string;
+  tokenizer: { label: string; text: string };
+  tokenizerConfig?: { label: string; text: string };
+  specialTokensMap?: { label: string; text: string };
+}
+
 export interface RunRequest {
   type: "run";
   model: ArrayBuffer;
@@ -10,6 +30,9 @@ export interface RunRequest {
   textEmbedName?: string;
   names?: string;
   namesName?: string;
+  /** Keep these of the model's classes, in this order (0-based indices or names): `--classes`. */
+  classes?: Array<string | number>;
+  encoder?: EncoderFiles;
   sites: "all" | "head" | "neck";
   neckForm: "conv" | "per-head" | "matmul";
   atol?: number;
@@ -41,4 +64,5 @@ export interface Done {
 /** A refusal or a failure: one line, the CLI's exit code (2 input, 70 internal). */
 export interface Failed { type: "error"; exitCode: number; message: string }
 
-export type WorkerMessage = Progress | Done | Failed;
+export type WorkerMessage = Progress | Done | Failed | Inspected;
+export type PageMessage = RunRequest | InspectRequest;

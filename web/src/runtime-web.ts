@@ -12,9 +12,9 @@ ort.env.logLevel = "error";
 
 export const webRuntime: OrtRuntime = {
   name: `onnxruntime-web ${ort.env.versions.web ?? ""} (wasm, 1 thread)`,
-  async createSession(src) {
+  async createSession(src, tuning) {
     if (!src.bytes) throw new Error("the browser loads models from bytes only");
-    return (await ort.InferenceSession.create(src.bytes, { graphOptimizationLevel: "basic", logSeverityLevel: 3 })) as unknown as OrtSession;
+    return (await ort.InferenceSession.create(src.bytes, { graphOptimizationLevel: tuning?.optimization ?? "basic", logSeverityLevel: 3 })) as unknown as OrtSession;
   },
   tensor: (type, data, dims) => new ort.Tensor(type, data as never, dims) as unknown as OrtTensor,
 };

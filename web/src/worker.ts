@@ -10,9 +10,20 @@ import type { Model } from "../../passes/io/onnx-types.ts";
 import type { ValidationInput } from "../../passes/validate/compare-models.ts";
 import { webRuntime } from "./runtime-web.ts";
 import { benchmark } from "./bench.ts";
-import type { Done, RunRequest, WorkerMessage } from "./protocol.ts";
+import { parseNames } from "../../passes/vocab/names-metadata.ts";
+import type { Done, InspectRequest, Inspected, PageMessage, RunRequest, WorkerMessage } from "./protocol.ts";
+import { outputName as nameOutput } from "./output-name.ts";
 
-const scope = self as unknown as { postMessage(m: WorkerMessage, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<RunRequest>) => void) | null };
+const scope = self as unknown as { postMessage(m: WorkerMessage, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<PageMessage>) => void) | null };
+
+/** The model's class names from its `names` metadata (Ultralytics' Python dict literal, or JSON). */
+async function inspect(req: InspectRequest): Promise<Inspected> {
+  const m = decodeModelBytes(new Uint8Array(await req.file.arrayBuffer()), req.file.name);
+  const raw = (m.metadata_props ?? []).find((p) => p.key === "names")?.value;
+  if (raw === undefined || raw === null) return { type: "inspected", id: req.id, names: null, note: "this model has no names metadata" };
+  const parsed = parseNames(raw);
+  return parsed ? { type: "inspected", id: req.id, names: parsed.names } : { type: "inspected", id: req.id, names: null, note: "its names metadata is in a form the page cannot read" };
+}
 
 function opCounts(m: Model): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -38,7 +49,8 @@ async function run(req: RunRequest): Promise<void> {
   const original = new Uint8Array(req.model);
   // Decoding is cheap (bytes fields are views into the buffer): count ops on a separate copy of the tree.
   const opsBefore = opCounts(decodeModelBytes(original, req.modelName));
-  const outputName = req.modelName.replace(/(\.onnx)?$/i, ".rep.onnx");
+  // Named once the vocabulary is known (yolo_world.20cls.onnx): the job runs under the plain name.
+  let outputName = nameOutput(req.modelName, null);
   const tolerance: { atol?: number; rtol?: number } = {};
   if (req.atol !== undefined) tolerance.atol = req.atol;
   if (req.rtol !== undefined) tolerance.rtol = req.rtol;
@@ -46,13 +58,21 @@ async function run(req: RunRequest): Promise<void> {
     model: original, modelName: req.modelName, outputName,
     textEmbed: req.textEmbed ? new Uint8Array(req.textEmbed) : undefined, textEmbedName: req.textEmbedName,
     names: req.names, namesName: req.namesName, sites: req.sites, neckForm: req.neckForm,
-    validate: req.validate, tolerance,
+    validate: req.validate, tolerance, classes: req.classes,
+    encoder: req.encoder ? { ...req.encoder, model: new Uint8Array(req.encoder.model) } : undefined,
     onProgress: (stage, detail) => {
       marks.push([stage, performance.now()]);
       scope.postMessage({ type: "progress", stage, detail, ms: performance.now() - t0 });
     },
   }, webRuntime);
   const end = performance.now();
+  const to = r.report.vocabulary?.to;
+  if (typeof to === "number") {
+    const renamed = nameOutput(req.modelName, to);
+    if (r.report.output === outputName) r.report.output = renamed;
+    r.message = r.message.split(outputName).join(renamed);
+    outputName = renamed;
+  }
   const at = (stage: string) => marks.find(([s]) => s === stage)?.[1];
   const proofAt = at("proof"), encodeAt = at("encode");
   const timings: Record<string, number> = {
@@ -82,7 +102,13 @@ async function run(req: RunRequest): Promise<void> {
 }
 
 scope.onmessage = (e) => {
-  run(e.data).catch((err: unknown) => {
+  const req = e.data;
+  if (req.type === "inspect") {
+    inspect(req).then((m) => scope.postMessage(m), (err: unknown) =>
+      scope.postMessage({ type: "inspected", id: req.id, names: null, note: String((err as Error)?.message ?? err).split("\n")[0] }));
+    return;
+  }
+  run(req).catch((err: unknown) => {
     if (err instanceof ReparamError) scope.postMessage({ type: "error", exitCode: err.exitCode, message: err.message });
     else scope.postMessage({ type: "error", exitCode: 70, message: `internal error: ${String((err as Error)?.message ?? err).split("\n")[0]}` });
   });
