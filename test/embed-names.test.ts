@@ -13,38 +13,43 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const file = (name: string, text: string) => { const p = join(root, name); writeFileSync(p, text); return p; };
 
 describe("names files", () => {
-  it("one name a line: BOM, CRLF, blank lines and surrounding spaces ignored; duplicates kept and warned", () => {
-    const r = readNamesFile(file("a.txt", "\uFEFFperson\r\n\r\n  traffic light  \n\tbus\nperson\n\n"));
-    expect(r.names).toEqual(["person", "traffic light", "bus", "person"]);
-    expect(r.warnings).toEqual(['class name "person" appears more than once (entries 1 and 4)']);
+  it("one name a line, verbatim: only the BOM and CRLF's \\r go; duplicates kept and warned", () => {
+    const r = readNamesFile(file("a.txt", "\uFEFFperson\r\n  traffic light  \n\u00a0bus\nperson\n"));
+    expect(r.names).toEqual(["person", "  traffic light  ", "\u00a0bus", "person"]);
+    expect(r.warnings).toEqual(['class name "person" appears more than once (names 1 and 4)']);
   });
 
-  it("a JSON array of strings; a blank entry is dropped with a warning", () => {
-    const r = readNamesFile(file("b.json", JSON.stringify(["person", " bus ", "", "hot dog"])));
-    expect(r.names).toEqual(["person", "bus", "hot dog"]);
-    expect(r.warnings).toHaveLength(1);
-    expect(r.warnings[0]).toMatch(/entry 3 is blank/);
-    expect(readNamesFile(file("b.txt", '["a", "b"]\n')).names).toEqual(["a", "b"]); // JSON without the .json name
+  it("a JSON array of strings, verbatim; a blank entry is refused naming its row", () => {
+    expect(readNamesFile(file("b0.json", JSON.stringify(["person", " bus ", "\uFEFFhot dog"]))).names).toEqual(["person", " bus ", "\uFEFFhot dog"]);
+    expect(() => readNamesFile(file("b.json", JSON.stringify(["person", " bus ", "", "hot dog"])))).toThrow(/name 3 of .*b\.json is empty$/);
+    expect(readNamesFile(file("b.names", '["a", "b"]\n')).names).toEqual(["a", "b"]); // JSON without the .json name
+    const txt = readNamesFile(file("b.txt", '["a", "b"]\n')); // but a .txt is always lines
+    expect(txt.names).toEqual(['["a", "b"]']);
+    expect(txt.warnings[0]).toMatch(/b\.txt holds a JSON array; read as one name a line/);
   });
 
   it("a text file whose first name starts with '[' is still a text file", () => {
     expect(readNamesFile(file("c.txt", "[unused] slot\ncat\n")).names).toEqual(["[unused] slot", "cat"]);
+    expect(readNamesFile(file("c.names", "[unused] slot\ncat\n")).names).toEqual(["[unused] slot", "cat"]);
   });
 
-  it("refusals name the file", () => {
+  it("refusals name the file and the row, 1-based", () => {
     expect(() => readNamesFile(join(root, "nope.txt"))).toThrow(/nope\.txt: names file not found/);
-    expect(() => readNamesFile(file("d.txt", "\n  \n\n"))).toThrow(/d\.txt: no class names/);
-    expect(() => readNamesFile(file("e.json", "[1, 2]"))).toThrow(/e\.json: entry 1 is number/);
+    expect(() => readNamesFile(file("d0.txt", ""))).toThrow(/d0\.txt: no class names/);
+    expect(() => readNamesFile(file("d.txt", "cat\n  \n\n"))).toThrow(/name 2 of .*d\.txt is blank/);
+    expect(() => readNamesFile(file("d2.txt", "cat\n\ndog\n"))).toThrow(/name 2 of .*d2\.txt is empty \(a blank line\)/);
+    expect(() => readNamesFile(file("e.json", "[1, 2]"))).toThrow(/name 1 of .*e\.json is number/);
     expect(() => readNamesFile(file("f.json", '{"names": ["a"]}'))).toThrow(/f\.json: a JSON names file must be an array/);
     expect(() => readNamesFile(file("g.json", '["a", '))).toThrow(/g\.json: not valid JSON/);
-    expect(() => readNamesFile(file("h.json", '["a\\nb"]'))).toThrow(/line break/);
+    expect(() => readNamesFile(file("h.json", '["ok", "a\\nb"]'))).toThrow(/name 2 of .*h\.json holds a control character \(U\+000A, a line break\)/);
     expect(() => readNamesFile(file("i.json", "[]"))).toThrow(/no class names/);
   });
 
-  it("--classes: comma-separated, spaces and empty entries ignored", () => {
-    expect(parseClassesOption(" person, bus ,traffic light,").names).toEqual(["person", "bus", "traffic light"]);
+  it("--classes: comma-separated, spaces around names ignored, an empty entry refused", () => {
+    expect(parseClassesOption(" person, bus ,traffic light").names).toEqual(["person", "bus", "traffic light"]);
     expect(parseClassesOption("a,b,a").warnings).toHaveLength(1);
-    expect(() => parseClassesOption(" , ,")).toThrow(/--classes: no class names/);
+    expect(() => parseClassesOption("person,bus,")).toThrow(/^name 3 of --classes is empty$/);
+    expect(() => parseClassesOption(" , ,")).toThrow(/name 1 of --classes is empty/);
     const many = parseClassesOption(Array.from({ length: 30 }, () => "cat").join(",")).warnings;
     expect(many).toHaveLength(11);
     expect(many[10]).toBe("19 more repeated class names");
@@ -71,11 +76,12 @@ describe("embedFile", () => {
     await embedFile({ names: ["cat", "dog"], output: out, encoder: CLIP_TINY });
     const again = readNamesFile(namesFileFor(out));
     await embedFile({ names: again.names, namesSource: namesFileFor(out), output: out, encoder: CLIP_TINY });
-    writeFileSync(namesFileFor(out), "  cat\n\ndog\n");
-    const messy = readNamesFile(namesFileFor(out));
+    writeFileSync(namesFileFor(out), "  cat\r\ndog\r\n");
+    const crlf = readNamesFile(namesFileFor(out));
+    expect(crlf.names).toEqual(["  cat", "dog"]);
     rmSync(out);
-    await expect(embedFile({ names: messy.names, namesSource: namesFileFor(out), output: out, encoder: CLIP_TINY })).rejects.toThrow(/would overwrite the names file/);
+    await expect(embedFile({ names: crlf.names, namesSource: namesFileFor(out), output: out, encoder: CLIP_TINY })).rejects.toThrow(/would rewrite the names file .* it reads/);
     expect(existsSync(out)).toBe(false);
-    expect(readFileSync(namesFileFor(out), "utf8")).toBe("  cat\n\ndog\n");
+    expect(readFileSync(namesFileFor(out), "utf8")).toBe("  cat\r\ndog\r\n");
   });
 });

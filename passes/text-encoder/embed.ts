@@ -8,6 +8,7 @@ import { ReparamError } from "../errors.ts";
 import { findEncoderFiles } from "./encoder-folder.ts";
 import { loadTokenizer } from "./tokenize.ts";
 import { openTextModel } from "./text-model.ts";
+import { nameDefect } from "../vocab/name-rule.ts";
 
 export const DEFAULT_BATCH = 64;
 
@@ -36,13 +37,13 @@ export interface EmbedResult {
   model: string;
 }
 
-/** The names must already be clean: non-empty, no line breaks (see names.ts). */
+/** Names as a names file or --classes would accept them (see vocab/name-rule.ts). */
 function checkNames(names: readonly string[]): void {
   if (!Array.isArray(names) || names.length === 0) throw new ReparamError("no class names given");
   names.forEach((n, i) => {
     if (typeof n !== "string") throw new ReparamError(`class name ${i + 1} is not a string`);
-    if (n.trim() === "") throw new ReparamError(`class name ${i + 1} is empty`);
-    if (/[\r\n]/.test(n)) throw new ReparamError(`class name ${i + 1} (${JSON.stringify(n)}) contains a line break`);
+    const why = nameDefect(n);
+    if (why) throw new ReparamError(`class name ${i + 1} ${why}`);
   });
 }
 
