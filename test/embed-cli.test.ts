@@ -79,6 +79,8 @@ describe("onnx-reparam embed", () => {
     writeFileSync(empty, "\n \n");
     const badNames = join(dir, "bad.json");
     writeFileSync(badNames, '["cat", 3]');
+    const ctlNames = join(dir, "ctl.json");
+    writeFileSync(ctlNames, JSON.stringify(["cat", "two\nlines"]));
     const outDir = join(dir, "out");
     mkdirSync(outDir);
     const out = join(outDir, "e.npy");
@@ -96,6 +98,7 @@ describe("onnx-reparam embed", () => {
       [["embed", "--encoder", CLIP_TINY, "--names", join(dir, "nope.txt"), "-o", out], /nope\.txt: names file not found/],
       [["embed", "--encoder", CLIP_TINY, "--names", badNames, "-o", out], /name 2 of .*bad\.json is number/],
       [["embed", "--encoder", CLIP_TINY, "--classes", " , ", "-o", out], /name 1 of --classes is empty/],
+      [["embed", "--encoder", CLIP_TINY, "--names", ctlNames, "-o", out], /name 2 of .*ctl\.json holds a control character \(U\+000A, a line break\)$/],
       [["embed", "--encoder", CLIP_TINY, "-o", out], /--names FILE or --classes/],
       [["embed", "--encoder", CLIP_TINY, "--classes", "a", "--names", empty, "-o", out], /one of the two/],
       [[...base(CLIP_TINY), "--batch", "0"], /--batch: give a whole number of at least 1 \(got 0\)/],

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseClassesOption, readNamesFile } from "../passes/vocab/names-list.ts";
+import { namesFileText, parseClassesOption, parseNamesText, readNamesFile } from "../passes/vocab/names-list.ts";
 import { embedFile, namesFileFor } from "../passes/text-encoder/embed-file.ts";
 import { readNpy } from "../passes/io/npy.ts";
 import { CLIP_TINY } from "./helpers/clip-tiny.ts";
@@ -53,6 +53,47 @@ describe("names files", () => {
     const many = parseClassesOption(Array.from({ length: 30 }, () => "cat").join(",")).warnings;
     expect(many).toHaveLength(11);
     expect(many[10]).toBe("19 more repeated class names");
+  });
+});
+
+describe("names verbatim: what embed writes reads back the same", () => {
+  const tricky = [
+    "  leading and trailing  ", "\u00a0nbsp\u00a0", "'single' \"double\"", "back\\slash\\", "comma, inside", "# hash",
+    "寿司", "🍕 pizza", "{0: 'x'}", "\\n not a newline", "\u200bzero\u200dwidth", "\u202eright-to-left", "\ufeffinner BOM", "\ud83d\ude00",
+  ];
+  const lists: Record<string, string[]> = {
+    tricky,
+    "a first name starting with a BOM": ["\ufeffperson", "bus"],
+    "a first name starting with '['": ["[a]", "b"],
+    "one name that is a JSON array": ['["a", "b"]'],
+    "a name that is JSON": ["{\"k\": 1}", "null"],
+  };
+  for (const [what, names] of Object.entries(lists)) {
+    it(what, () => {
+      const text = namesFileText(names);
+      expect(text.split("\n")).toHaveLength(names.length + 1); // one line a name, and the last line break
+      expect(parseNamesText(text, "out.names.txt").names).toEqual(names);
+      const disk = readNamesFile(file(`rt-${what.length}.names.txt`, text));
+      expect(disk.names).toEqual(names);
+      expect(readNamesFile(file(`rt-${what.length}.json`, JSON.stringify(names))).names).toEqual(names);
+    });
+  }
+
+  const refused: Array<[string, string, RegExp]> = [
+    ["NUL", "a\u0000b", /U\+0000/], ["tab", "a\tb", /U\+0009, a tab/], ["line feed", "a\nb", /U\+000A, a line break/],
+    ["carriage return", "a\rb", /U\+000D/], ["escape", "\u001b[31mred", /U\+001B/], ["DEL", "a\u007f", /U\+007F/],
+    ["C1 NEL", "a\u0085b", /U\+0085/], ["C1 CSI", "\u009b31m", /U\+009B/], ["line separator", "a\u2028b", /U\+2028/],
+    ["paragraph separator", "a\u2029b", /U\+2029/], ["lone surrogate", "a\ud800", /lone surrogate \(U\+D800\)/],
+    ["empty", "", /is empty$/], ["blank", " \u00a0 ", /is blank/],
+  ];
+  for (const [what, bad, why] of refused) {
+    it(`refused, naming its row: ${what}`, () => {
+      expect(() => readNamesFile(file(`bad-${what.replace(/\W/g, "")}.json`, JSON.stringify(["ok", bad])))).toThrow(new RegExp(`^name 2 of .*bad-\\w+\\.json (holds a .*)?${why.source}`));
+      expect(() => parseClassesOption(`ok,ok2,${bad}`)).toThrow(what === "blank" || what === "empty" ? /^name 3 of --classes is empty$/ : new RegExp(`^name 3 of --classes holds a .*${why.source}`));
+    });
+  }
+  it("a text file: a lone \\r inside a line is a control character, CRLF is a line end", () => {
+    expect(() => readNamesFile(file("cr.txt", "a\r\nb\rc\r\n"))).toThrow(/name 2 of .*cr\.txt holds a control character \(U\+000D\)/);
   });
 });
 
