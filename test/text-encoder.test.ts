@@ -78,7 +78,7 @@ describe("tokenization", () => {
 
 describe("embedClasses", () => {
   const ref = refEmbeds();
-  // A class name may not hold a tab (vocab/name-rule.ts); CLIP's normalizer turns any run of
+  // A class name may not hold a tab (io/names-format.ts); CLIP's normalizer turns any run of
   // white space into one space, so the reference row of the tab name is this name's row too.
   const names = refNames().map((n) => n.replace(/\t/g, " "));
 

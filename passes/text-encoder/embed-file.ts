@@ -7,7 +7,7 @@ import { writeNpy } from "../io/npy.ts";
 import { atomicWrite } from "../io/model-io.ts";
 import { ReparamError } from "../errors.ts";
 import { embedClasses, type EmbedOptions } from "./embed.ts";
-import { namesFileText } from "../vocab/names-text.ts";
+import { namesFileText } from "../io/names-format.ts";
 
 export interface EmbedFileOptions extends EmbedOptions {
   names: readonly string[];

@@ -8,7 +8,7 @@ import { ReparamError } from "../errors.ts";
 import { findEncoderFiles } from "./encoder-folder.ts";
 import { loadTokenizer } from "./tokenize.ts";
 import { openTextModel } from "./text-model.ts";
-import { nameDefect } from "../vocab/name-rule.ts";
+import { nameDefect } from "../io/names-format.ts";
 
 export const DEFAULT_BATCH = 64;
 
@@ -37,7 +37,7 @@ export interface EmbedResult {
   model: string;
 }
 
-/** Names as a names file or --classes would accept them (see vocab/name-rule.ts). */
+/** Names as a names file or --classes would accept them (see io/names-format.ts). */
 function checkNames(names: readonly string[]): void {
   if (!Array.isArray(names) || names.length === 0) throw new ReparamError("no class names given");
   names.forEach((n, i) => {

@@ -5,7 +5,9 @@
 // stays line i's name. Duplicates are kept but warned about, since two rows would compete
 // for one class. No file system here (the page parses a dropped file); names-list.ts reads files.
 import { ReparamError } from "../errors.ts";
-import { nameDefect } from "./name-rule.ts";
+import { nameDefect, namesFileText } from "../io/names-format.ts";
+
+export { namesFileText };
 
 export interface NameList { names: string[]; warnings: string[] }
 
@@ -78,12 +80,6 @@ export function parseNamesText(text: string, path: string): NameList {
 
 function isStringArray(text: string): boolean {
   try { const v = JSON.parse(text); return Array.isArray(v) && v.every((x) => typeof x === "string"); } catch { return false; }
-}
-
-/** The text of a names file that parseNamesText reads back as exactly `names` (see embed's OUT.names.txt). */
-export function namesFileText(names: readonly string[]): string {
-  // The reader strips one leading BOM: a first name starting with one gets a BOM of the file's own.
-  return (names[0]?.charCodeAt(0) === 0xfeff ? "\ufeff" : "") + names.join("\n") + "\n";
 }
 
 /** --classes "person,bus,traffic light": comma-separated, spaces around names ignored. */

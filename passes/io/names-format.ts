@@ -1,3 +1,4 @@
+// The names file format, shared by the vocabulary (reading) and embed (writing OUT.names.txt).
 // What a class name may be: any text kept verbatim (spaces, NBSP, quotes, emoji), except
 // what cannot survive a names file of one name a line or would be invisible in a message:
 // empty or blank names, and control characters. Control characters are C0 (U+0000-U+001F,
@@ -19,4 +20,10 @@ export function nameDefect(name: string): string | null {
   }
   if (/^\s+$/u.test(name)) return "is blank (only white space)";
   return null;
+}
+
+/** The text of a names file that reads back as exactly `names`: one name a line, each line ended by \n. */
+export function namesFileText(names: readonly string[]): string {
+  // Readers strip one leading BOM: a first name starting with one gets a BOM of the file's own.
+  return (names[0]?.charCodeAt(0) === 0xfeff ? "\ufeff" : "") + names.join("\n") + "\n";
 }
