@@ -41,7 +41,7 @@ const DEFECTS: Array<[string, Uint8Array, RegExp]> = [
   ["shape (n) without comma", npy(dict("(3)"), 12), /the shape \(n\) is not a tuple; numpy writes \(n,\)/],
   ["missing key", npy("{'descr': '<f4', 'shape': (3,), }\n", 12), /the header has no 'fortran_order'/],
   ["extra key", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'evil': True}\n", 12), /a key numpy does not write: "evil"/],
-  ["duplicate key", npy("{'shape': (3,), 'descr': '<f4', 'fortran_order': False, 'shape': (4,)}\n", 12), /key 'shape' given twice/],
+  ["duplicate key", npy("{'shape': (3,), 'descr': '<f4', 'fortran_order': False, 'shape': (4,)}\n", 12), /key "shape" given twice/],
   ["negative dim", npy(dict("(-1, 3)"), 12), /dim 1 of the shape is negative \(-1\)/],
   ["NaN dim", npy(dict("(2, nan)"), 8), /dim 2 of the shape is nan, not a whole number/],
   ["fractional dim", npy(dict("(2.5, 2)"), 20), /dim 1 of the shape is "2\.5", not a whole number/],

@@ -93,7 +93,7 @@ export function parseHeaderDict(text: string): Map<string, HeaderValue> {
     if (text[i] === "}") { i++; break; }
     if (text[i] === undefined) fail("header ends inside the dict");
     const key = str();
-    if (out.has(key)) fail(`key '${key}' given twice`);
+    if (out.has(key)) fail(`key ${JSON.stringify(key.length > 24 ? `${key.slice(0, 24)}...` : key)} given twice`);
     expect(":", "':'");
     out.set(key, value());
     ws();
