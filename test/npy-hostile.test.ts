@@ -3,7 +3,7 @@
 // (reparamBytes) and the CLI itself; the header is capped and read in linear time; the size
 // is checked against the data and a cap before anything is allocated.
 import { afterAll, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeNpy, nodeRuntime, parseNpy, readNpy, reparamBytes, ReparamError } from "../passes/index.ts";
@@ -87,6 +87,17 @@ describe(".npy defects: one message naming the file, from every reader", () => {
     expect(r.code, r.stderr).toBe(2);
     expect(ownStderrLines(r.stderr)).toEqual([`onnx-reparam: ${bad}: not a usable .npy file: dim 2 of the shape is nan, not a whole number`]);
     expect(() => readFileSync(out)).toThrow();
+  });
+});
+
+describe("sizes before reading", () => {
+  it("a 1.5 GiB file whose header asks for 400 bytes is refused from its header, its data never read", () => {
+    const path = join(root, "sparse.npy");
+    writeFileSync(path, npy(dict("(100,)"), 400));
+    truncateSync(path, 1.5 * 2 ** 30); // sparse: no disk, and reading it would take 1.5 GiB of memory
+    const before = process.memoryUsage().rss;
+    expect(() => readNpy(path)).toThrow(/sparse\.npy: not a usable \.npy file: shape \(100,\) of float32 needs 400 bytes of data, the file has \d+ \(a second array appended\?\)/);
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 2 ** 20);
   });
 });
 

@@ -57,19 +57,34 @@ function readHeader(header: string, bad: (why: string) => Error): { descr: strin
   return { descr, fortran, dims: shape.map((d, i) => dimValue(d.text, i, bad)) };
 }
 
-export function parseNpy(buf: Uint8Array, path = "<npy>"): ConstTensor {
-  const bad = (why: string) => new ReparamError(`${path}: not a usable .npy file: ${why}`);
-  if (buf.length < 10 || buf[0] !== 0x93 || String.fromCharCode(...buf.subarray(1, 6)) !== "NUMPY") throw bad("missing NUMPY magic");
-  const major = buf[6], minor = buf[7];
+export interface NpyLayout {
+  dtype: number;
+  dims: number[];
+  /** Where the data starts, and how many bytes the shape needs. */
+  dataOffset: number;
+  dataBytes: number;
+  describe: string;
+}
+
+const badNpy = (path: string) => (why: string) => new ReparamError(`${path}: not a usable .npy file: ${why}`);
+
+/**
+ * The header alone, from the first bytes of the file (at most 12 + NPY_MAX_HEADER are looked
+ * at): every check that needs no data, so a reader can refuse a file before reading its body.
+ */
+export function parseNpyHeader(head: Uint8Array, path = "<npy>"): NpyLayout {
+  const bad = badNpy(path);
+  if (head.length < 10 || head[0] !== 0x93 || String.fromCharCode(...head.subarray(1, 6)) !== "NUMPY") throw bad("missing NUMPY magic");
+  const major = head[6], minor = head[7];
   if (major < 1 || major > 3 || minor !== 0) throw bad(`format version ${major}.${minor}; 1.0, 2.0 and 3.0 are read`);
   const hstart = major === 1 ? 10 : 12;
-  if (buf.length < hstart) throw bad("file ends inside the header length");
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (head.length < hstart) throw bad("file ends inside the header length");
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const hlen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (hlen > NPY_MAX_HEADER) throw bad(`the header says it is ${hlen} bytes; numpy's are a few hundred (at most ${NPY_MAX_HEADER} accepted)`);
-  if (hstart + hlen > buf.length) throw bad(`the header runs past the end of the file (${hlen} bytes announced, ${buf.length - hstart} there)`);
+  if (hstart + hlen > head.length) throw bad(`the header runs past the end of the file (${hlen} bytes announced, ${head.length - hstart} there)`);
   // Versions 1 and 2 store the header in latin-1, version 3 in UTF-8 (numpy's format spec).
-  const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(buf.subarray(hstart, hstart + hlen));
+  const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(head.subarray(hstart, hstart + hlen));
   const { descr, fortran, dims } = readHeader(header, bad);
   const t = TYPES[descr];
   if (!t) throw bad(`dtype '${descr}' is not supported (${ACCEPTED} expected)`);
@@ -80,15 +95,21 @@ export function parseNpy(buf: Uint8Array, path = "<npy>"): ConstTensor {
     n *= d;
     if (n > NPY_MAX_ELEMENTS) throw bad(`shape ${shape} holds more than ${NPY_MAX_ELEMENTS} elements (the most accepted)`);
   }
-  const need = n * t.size, have = buf.length - hstart - hlen;
-  if (have !== need) {
-    throw bad(`shape ${shape} of ${t.name} needs ${plural(need, "byte")} of data, the file has ${have}${have > need ? " (a second array appended?)" : ""}`);
-  }
-  // Copied out of the file's buffer into an aligned one: typed-array views need the alignment.
-  const from = buf.byteOffset + hstart + hlen;
-  const ab = buf.buffer.slice(from, from + need) as ArrayBuffer;
+  return { dtype: t.dtype, dims, dataOffset: hstart + hlen, dataBytes: n * t.size, describe: `shape ${shape} of ${t.name}` };
+}
+
+/** The data length against what the header asks for: exactly that many bytes follow the header. */
+export function checkNpyDataLength(layout: NpyLayout, have: number, path = "<npy>"): void {
+  if (have === layout.dataBytes) return;
+  throw badNpy(path)(`${layout.describe} needs ${plural(layout.dataBytes, "byte")} of data, the file has ${have}${have > layout.dataBytes ? " (a second array appended?)" : ""}`);
+}
+
+/** The array from its data bytes (exactly layout.dataBytes of them). */
+export function decodeNpyData(layout: NpyLayout, body: Uint8Array): ConstTensor {
+  // Copied into an aligned buffer: typed-array views need the alignment.
+  const ab = body.buffer.slice(body.byteOffset, body.byteOffset + layout.dataBytes) as ArrayBuffer;
   let data: ArrayLike<number>;
-  switch (t.dtype) {
+  switch (layout.dtype) {
     case DT.FLOAT: data = new Float32Array(ab); break;
     case DT.FLOAT16: data = f16ToF32Array(new Uint16Array(ab)); break;
     case DT.DOUBLE: data = new Float64Array(ab); break;
@@ -96,5 +117,12 @@ export function parseNpy(buf: Uint8Array, path = "<npy>"): ConstTensor {
     case DT.INT32: data = new Int32Array(ab); break;
     default: data = new Uint8Array(ab);
   }
-  return { dtype: t.dtype, dims, data: Float64Array.from(data) };
+  return { dtype: layout.dtype, dims: layout.dims, data: Float64Array.from(data) };
+}
+
+/** A whole .npy file's bytes (the page's dropped file; readNpy reads the header first). */
+export function parseNpy(buf: Uint8Array, path = "<npy>"): ConstTensor {
+  const layout = parseNpyHeader(buf, path);
+  checkNpyDataLength(layout, buf.length - layout.dataOffset, path);
+  return decodeNpyData(layout, buf.subarray(layout.dataOffset));
 }
