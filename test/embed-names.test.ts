@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { namesFileText, parseClassesOption, parseNamesText, readNamesFile } from "../passes/vocab/names-list.ts";
 import { embedFile, namesFileFor } from "../passes/text-encoder/embed-file.ts";
+import { formatNames, parseNames } from "../passes/vocab/names-metadata.ts";
 import { readNpy } from "../passes/io/npy.ts";
 import { CLIP_TINY } from "./helpers/clip-tiny.ts";
 
@@ -94,6 +95,19 @@ describe("names verbatim: what embed writes reads back the same", () => {
   }
   it("a text file: a lone \\r inside a line is a control character, CRLF is a line end", () => {
     expect(() => readNamesFile(file("cr.txt", "a\r\nb\rc\r\n"))).toThrow(/name 2 of .*cr\.txt holds a control character \(U\+000D\)/);
+  });
+});
+
+describe("a model's names metadata (Python dict literal)", () => {
+  it("bad escapes make it unreadable (null), never an exception", () => {
+    for (const t of ["{0: '\\xZZ'}", "{0: '\\U0011ffff'}", "{0: '\\u12'}", "{0: '\\q'}", "{0: 'a'"]) expect(parseNames(t), t).toBeNull();
+    expect(parseNames("{0: 'a\\x41', 1: '\\u00e9'}")).toEqual({ names: ["aA", "é"], format: "python-dict" });
+  });
+  it("reads back what it writes, for every name a names file accepts", () => {
+    const names = ["  a  ", "\u00a0b", "'q' \"d\"", "c\\d", "寿司", "🍕", "{0: 'x'}", "\ufeffbom", "\u200bzw"];
+    expect(parseNames(formatNames(names, "python-dict"))?.names).toEqual(names);
+    const big = Array.from({ length: 20000 }, (_, i) => `class ${i}`);
+    expect(parseNames(formatNames(big, "python-dict"))?.names).toEqual(big);
   });
 });
 
