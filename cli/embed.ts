@@ -49,7 +49,7 @@ export const embedCommand: CommandModule = {
   builder: (y: Argv) => y
     .option("encoder", { type: "string", requiresArg: true, demandOption: true, describe: "folder with tokenizer.json and the ONNX text model (text_model.onnx, onnx/text_model.onnx or model.onnx)" })
     .option("encoder-model", { type: "string", requiresArg: true, describe: "the ONNX text model, when it is elsewhere" })
-    .option("names", { type: "string", requiresArg: true, describe: "class names: one per line, or a JSON array of strings" })
+    .option("names", { type: "string", requiresArg: true, describe: "class names, each kept as written: one per line (.txt), or a JSON array of strings (.json)" })
     .option("classes", { type: "string", requiresArg: true, describe: "class names as one comma-separated string" })
     .option("output", { alias: "o", type: "string", requiresArg: true, demandOption: true, describe: "the .npy to write (OUT.names.txt is written beside it)" })
     .option("batch", { type: "number", requiresArg: true, default: DEFAULT_BATCH, describe: "names per onnxruntime run" })

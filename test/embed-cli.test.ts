@@ -79,6 +79,8 @@ describe("onnx-reparam embed", () => {
     writeFileSync(empty, "\n \n");
     const badNames = join(dir, "bad.json");
     writeFileSync(badNames, '["cat", 3]');
+    const ctlNames = join(dir, "ctl.json");
+    writeFileSync(ctlNames, JSON.stringify(["cat", "two\nlines"]));
     const outDir = join(dir, "out");
     mkdirSync(outDir);
     const out = join(outDir, "e.npy");
@@ -92,10 +94,11 @@ describe("onnx-reparam embed", () => {
       [base(badJson), /bad-json\/tokenizer\.json: not valid JSON/],
       [base(garbage), /garbage\/onnx\/text_model\.onnx: onnxruntime cannot load the text model/],
       [[...base(CLIP_TINY), "--encoder-model", join(dir, "nope.onnx")], /nope\.onnx: --encoder-model file not found/],
-      [["embed", "--encoder", CLIP_TINY, "--names", empty, "-o", out], /empty\.txt: no class names/],
+      [["embed", "--encoder", CLIP_TINY, "--names", empty, "-o", out], /name 1 of .*empty\.txt is empty \(a blank line\)/],
       [["embed", "--encoder", CLIP_TINY, "--names", join(dir, "nope.txt"), "-o", out], /nope\.txt: names file not found/],
-      [["embed", "--encoder", CLIP_TINY, "--names", badNames, "-o", out], /bad\.json: entry 2 is number/],
-      [["embed", "--encoder", CLIP_TINY, "--classes", " , ", "-o", out], /--classes: no class names/],
+      [["embed", "--encoder", CLIP_TINY, "--names", badNames, "-o", out], /name 2 of .*bad\.json is number/],
+      [["embed", "--encoder", CLIP_TINY, "--classes", " , ", "-o", out], /name 1 of --classes is empty/],
+      [["embed", "--encoder", CLIP_TINY, "--names", ctlNames, "-o", out], /name 2 of .*ctl\.json holds a control character \(U\+000A, a line break\)$/],
       [["embed", "--encoder", CLIP_TINY, "-o", out], /--names FILE or --classes/],
       [["embed", "--encoder", CLIP_TINY, "--classes", "a", "--names", empty, "-o", out], /one of the two/],
       [[...base(CLIP_TINY), "--batch", "0"], /--batch: give a whole number of at least 1 \(got 0\)/],

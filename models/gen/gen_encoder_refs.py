@@ -27,6 +27,9 @@ def main():
     onames = G.out_names(f['cfg'])
     text = np.load(os.path.join(G.FIX, 'clip-tiny', 'refs', 'text_embeds.npy')).astype(np.float32)
     names = json.load(open(os.path.join(G.FIX, 'clip-tiny', 'refs', 'names.json')))
+    # A class name may not hold a tab (passes/io/names-format.ts). CLIP's tokenizer turns any
+    # run of white space into one space, so the names file gets a space and the row is the same.
+    names = [n.replace('\t', ' ') for n in names]
     assert text.shape == (len(names), G.D), text.shape
     V.swap_text(model, torch.from_numpy(text).unsqueeze(0))
     images = np.load(os.path.join(G.FIX, 'refs', NAME, 'r0.images.npy'))

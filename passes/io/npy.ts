@@ -1,17 +1,41 @@
 // NumPy .npy files: reading and writing on disk (Node only); parsing the format is in npy-parse.ts.
-import { readFileSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { f32ToF16Array } from "./half.ts";
 import { atomicWrite } from "./model-io.ts";
 import { ReparamError } from "../errors.ts";
 import type { ConstTensor } from "./const-tensor.ts";
-import { parseNpy } from "./npy-parse.ts";
+import { checkNpyDataLength, decodeNpyData, NPY_MAX_HEADER, parseNpy, parseNpyHeader } from "./npy-parse.ts";
 
 export { parseNpy };
 
+/** The header is read and checked first: a file whose header is bad or whose size does not fit it is refused before its data is read. */
 export function readNpy(path: string): ConstTensor {
-  let buf: Buffer;
-  try { buf = readFileSync(path); } catch (e) { throw new ReparamError(`${path}: cannot read .npy file (${(e as NodeJS.ErrnoException).code ?? "error"})`); }
-  return parseNpy(buf, path);
+  const cannot = (e: unknown) => new ReparamError(`${path}: cannot read .npy file (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  let fd: number;
+  try { fd = openSync(path, "r"); } catch (e) { throw cannot(e); }
+  try {
+    const size = fstatSync(fd).size;
+    const head = readFully(fd, Math.min(size, 12 + NPY_MAX_HEADER), 0, path);
+    const layout = parseNpyHeader(head, path);
+    checkNpyDataLength(layout, size - layout.dataOffset, path);
+    return decodeNpyData(layout, readFully(fd, layout.dataBytes, layout.dataOffset, path));
+  } catch (e) {
+    if (e instanceof ReparamError) throw e;
+    throw cannot(e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFully(fd: number, length: number, position: number, path: string): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, out, done, length - done, position + done);
+    if (n === 0) throw new ReparamError(`${path}: the file got shorter while it was read`);
+    done += n;
+  }
+  return out;
 }
 
 export type NpyDtype = "<f4" | "<f2" | "<f8" | "<i8" | "<i4";

@@ -7,6 +7,7 @@
 // (embed.ts, files and onnxruntime-node) and the page (chosen files, onnxruntime-web) both
 // run this, so the two cannot compute differently.
 import { ReparamError } from "../errors.ts";
+import { nameDefect } from "../io/names-format.ts";
 import type { TextTokenizer } from "./tokenize-core.ts";
 import type { TextModel } from "./text-model-core.ts";
 
@@ -25,13 +26,13 @@ export interface EmbedResult {
   model: string;
 }
 
-/** The names must already be clean: non-empty, no line breaks (see names.ts). */
+/** Names as a names file or --classes would accept them (see io/names-format.ts). */
 export function checkNames(names: readonly string[]): void {
   if (!Array.isArray(names) || names.length === 0) throw new ReparamError("no class names given");
   names.forEach((n, i) => {
     if (typeof n !== "string") throw new ReparamError(`class name ${i + 1} is not a string`);
-    if (n.trim() === "") throw new ReparamError(`class name ${i + 1} is empty`);
-    if (/[\r\n]/.test(n)) throw new ReparamError(`class name ${i + 1} (${JSON.stringify(n)}) contains a line break`);
+    const why = nameDefect(n);
+    if (why) throw new ReparamError(`class name ${i + 1} ${why}`);
   });
 }
 

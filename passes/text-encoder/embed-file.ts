@@ -7,6 +7,7 @@ import { writeNpy } from "../io/npy.ts";
 import { atomicWrite } from "../io/model-io.ts";
 import { ReparamError } from "../errors.ts";
 import { embedClasses, type EmbedOptions } from "./embed.ts";
+import { namesFileText } from "../io/names-format.ts";
 
 export interface EmbedFileOptions extends EmbedOptions {
   names: readonly string[];
@@ -28,8 +29,6 @@ export interface EmbedFileResult {
 /** classes.npy -> classes.names.txt (any other name gets .names.txt appended). */
 export const namesFileFor = (output: string) => `${output.replace(/\.npy$/i, "")}.names.txt`;
 
-const namesText = (names: readonly string[]) => names.join("\n") + "\n";
-
 function checkWritable(flag: string, path: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
@@ -49,8 +48,8 @@ function checkPaths(o: EmbedFileOptions, namesFile: string): void {
   const src = resolve(o.namesSource);
   if (src === out) throw new ReparamError(`-o ${o.output}: would overwrite the names file`);
   // Re-running on a names file `embed` wrote is fine: it gets the same bytes back.
-  if (src === txt && readFileSync(src, "utf8") !== namesText(o.names)) {
-    throw new ReparamError(`-o ${o.output}: would overwrite the names file ${namesFile} with a cleaned list; choose another -o`);
+  if (src === txt && readFileSync(src, "utf8") !== namesFileText(o.names)) {
+    throw new ReparamError(`-o ${o.output}: would rewrite the names file ${namesFile} it reads (its line endings or BOM would change); choose another -o`);
   }
 }
 
@@ -59,7 +58,7 @@ export async function embedFile(o: EmbedFileOptions): Promise<EmbedFileResult> {
   const namesFile = namesFileFor(o.output);
   checkPaths(o, namesFile);
   const r = await embedClasses(o.names, o);
-  const text = new TextEncoder().encode(namesText(o.names));
+  const text = new TextEncoder().encode(namesFileText(o.names));
   writeNpy(o.output, r.dims, r.data, "<f4");
   try {
     atomicWrite(namesFile, (fd) => { let done = 0; while (done < text.length) done += writeSync(fd, text, done, text.length - done); });

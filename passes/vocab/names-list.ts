@@ -5,7 +5,7 @@ import { parseNamesText, type NameList } from "./names-text.ts";
 
 export * from "./names-text.ts";
 
-/** One name per line (blank lines and surrounding spaces ignored), or a JSON array of strings. */
+/** One name per line, or a JSON array of strings, each name verbatim (see names-text.ts). */
 export function readNamesFile(path: string): NameList {
   let text: string;
   try { text = readFileSync(path, "utf8"); } catch (e) {

@@ -46,6 +46,8 @@ export function parseNames(text: string): { names: string[]; format: NamesFormat
   return py ? { names: py, format: "python-dict" } : null;
 }
 
+const INDEX = /-?\d+/y;
+
 // {0: 'a', 1: "b's"}: integer keys in order, Python string literals (with escapes) as values.
 function parsePythonDict(t: string): string[] | null {
   let i = 0;
@@ -57,7 +59,8 @@ function parsePythonDict(t: string): string[] | null {
   if (eat("}")) return out;
   for (;;) {
     ws();
-    const m = /^-?\d+/.exec(t.slice(i));
+    INDEX.lastIndex = i; // sticky: matched in place, not on a copy of the rest (linear on any length)
+    const m = INDEX.exec(t);
     if (!m || Number(m[0]) !== out.length) return null;
     i += m[0].length;
     if (!eat(":")) return null;
@@ -84,8 +87,11 @@ function parsePythonDict(t: string): string[] | null {
       const simple: Record<string, string> = { n: "\n", r: "\r", t: "\t", "\\": "\\", "'": "'", '"': '"', "0": "\0" };
       if (e in simple) { s += simple[e]; i += 2; continue; }
       const len = e === "x" ? 2 : e === "u" ? 4 : e === "U" ? 8 : 0;
-      if (!len) return null;
-      s += String.fromCodePoint(parseInt(t.slice(i + 2, i + 2 + len), 16));
+      const digits = t.slice(i + 2, i + 2 + len);
+      if (!len || !/^[0-9a-fA-F]+$/.test(digits) || digits.length !== len) return null;
+      const c = parseInt(digits, 16);
+      if (c > 0x10ffff) return null;
+      s += String.fromCodePoint(c);
       i += 2 + len;
     }
     if (t[i] !== q) return null;
