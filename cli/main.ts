@@ -8,8 +8,9 @@ import { reparamFile } from "../passes/job/reparam-file.ts";
 import { parseInputShapes } from "../passes/pipeline/probe-shapes.ts";
 import { EXIT, ReparamError } from "../passes/errors.ts";
 import { printClasses, printSites, printSummary } from "./summary.ts";
-import { modelNames } from "../passes/vocab/report.ts";
 import { reparamModel } from "../passes/pipeline/reparam-model.ts";
+import { modelClasses } from "../passes/pipeline/model-classes.ts";
+import { parseClassesOption, readNamesFile } from "../passes/vocab/names-list.ts";
 import { loadModel } from "../passes/io/model-io.ts";
 import { readNpy } from "../passes/io/npy.ts";
 import { embedCommand } from "./embed.ts";
@@ -31,7 +32,7 @@ function die(message: string, code: number): never {
   process.exit(code);
 }
 
-const SINGLE = ["output", "text-embed", "text-input", "sites", "neck-form", "report", "atol", "rtol", "external-data", "names", "encoder", "encoder-model"];
+const SINGLE = ["output", "classes", "text-embed", "text-input", "sites", "neck-form", "report", "atol", "rtol", "external-data", "names", "encoder", "encoder-model"];
 /** A value option given twice arrives as an array: say so instead of failing later. */
 function once(argv: Record<string, unknown>): void {
   single(argv, SINGLE);
@@ -54,6 +55,7 @@ const reparamOptions = (y: ReturnType<typeof yargs>) => textOptions(y)
   .option("rtol", { type: "number", requiresArg: true, describe: "validation relative tolerance" })
   .option("force", { type: "boolean", default: false, describe: "write the output even if validation fails (exit code stays 1)" })
   .option("external-data", { type: "string", requiresArg: true, describe: "save weights of 1 KiB and more to this file beside the output (automatic past the 2 GiB protobuf limit)" })
+  .option("classes", { type: "string", requiresArg: true, describe: "keep only these of the model's classes, in this order: names from its names metadata or 0-based indices, comma-separated (\"person,car,bus\"), or @FILE with one a line" })
   .option("names", { type: "string", requiresArg: true, describe: "class names of the new vocabulary (one per line, or a JSON array) for the model's names metadata" })
   .option("encoder", { type: "string", requiresArg: true, describe: "CLIP text encoder folder (tokenizer.json + ONNX text model): embed --names and use them as the vocabulary" })
   .option("encoder-model", { type: "string", requiresArg: true, describe: "the ONNX text model, when not at DIR/text_model.onnx, DIR/onnx/text_model.onnx or DIR/model.onnx" })
@@ -62,6 +64,14 @@ const reparamOptions = (y: ReturnType<typeof yargs>) => textOptions(y)
 /** More work after a successful reparam (demo's timing): its JSON joins the result, its text follows the summary. */
 type AfterReparam = (onProgress?: ProgressFn) => Promise<{ json: Record<string, unknown>; text: string }>;
 
+/** --classes "a,b,c" or @FILE (one a line, or a JSON array); an entry of digits is a 0-based index. */
+function classesOption(value: string | undefined): Array<string | number> | undefined {
+  if (value === undefined) return undefined;
+  const list = value.startsWith("@") ? readNamesFile(value.slice(1)) : parseClassesOption(value);
+  for (const w of list.warnings) process.stderr.write(`onnx-reparam: warning: ${w}\n`);
+  return list.names.map((n) => (/^\d+$/.test(n) ? Number(n) : n));
+}
+
 async function runReparam(argv: Record<string, unknown>, input: string, output: string, after?: AfterReparam): Promise<never> {
   once(argv);
   const progress = progressLine(argv.quiet);
@@ -69,7 +79,7 @@ async function runReparam(argv: Record<string, unknown>, input: string, output: 
   if (argv.atol !== undefined) tol.atol = argv.atol as number;
   if (argv.rtol !== undefined) tol.rtol = argv.rtol as number;
   const r = await reparamFile({
-    input, output,
+    input, output, classes: classesOption(argv.classes as string | undefined),
     textEmbed: argv["text-embed"] as string | undefined, textInput: argv["text-input"] as string | undefined,
     sites: argv.sites as "head" | "neck" | "all", neckForm: argv["neck-form"] as "conv" | "per-head" | "matmul" | "auto",
     inputShapes: parseInputShapes(argv["input-shape"] as string[]), validate: argv.validate as boolean,
@@ -100,9 +110,9 @@ function runInspect(argv: Record<string, unknown>): never {
   });
   progress.clear();
   const exitCode = r.sites.some((s) => s.status === "rewritten") ? EXIT.OK : EXIT.NOTHING_TO_DO;
-  const classes = { k: [...new Set(r.sites.map((s) => s.k).filter((k) => k !== undefined))], names: modelNames(model).names };
+  const classes = modelClasses(model, r);
   if (argv.json) process.stdout.write(JSON.stringify({ exitCode, sites: r.sites, unmatched: r.unmatched, removed: r.removed, boundTextInput: r.bound?.name ?? null, classes }, null, 2) + "\n");
-  else { printSites(r.sites, r.unmatched); printClasses(r.sites, classes.names); }
+  else { printSites(r.sites, r.unmatched); printClasses(classes); }
   process.exit(exitCode);
 }
 

@@ -2,6 +2,7 @@
 import type { ReparamFileResult } from "../passes/job/reparam-file.ts";
 import type { SiteReport } from "../passes/rules/site.ts";
 import type { OutputComparison } from "../passes/validate/compare.ts";
+import type { ModelClasses } from "../passes/pipeline/model-classes.ts";
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
 
@@ -37,12 +38,19 @@ export function printSummary(r: ReparamFileResult): void {
   if (r.exitCode === 0) out.write(`${r.message}\n`);
 }
 
-/** inspect: the model's class count (as the sites see it) and its names metadata. */
-export function printClasses(sites: SiteReport[], names: string[] | null): void {
-  const ks = [...new Set(sites.map((s) => s.k).filter((k): k is number => k !== undefined))];
+/** inspect: the model's class count (as the sites, or the rewritten sites, see it) and its names metadata. */
+export function printClasses(c: ModelClasses): void {
   const out = process.stdout;
-  out.write(`classes: K = ${ks.length ? ks.join(", ") : "?"}`);
-  if (names) out.write(`; names (${names.length}): ${names.slice(0, 10).join(", ")}${names.length > 10 ? ", ..." : ""}`);
+  const r = c.reparameterized;
+  if (r) {
+    const neck = r.neck.length ? `${r.neck.length} neck node(s) holding the text (a constant-weight Conv or MatMul followed by a max over the classes) (${r.neck.map((n) => n.node).join(", ")})` : "no neck contraction";
+    const head = r.head.length ? `${r.head.length} head Conv(s) with one output per class reaching the outputs (${r.head.join(", ")})` : "no head Conv recognized";
+    out.write(`already reparameterized: the text is folded into weights: ${neck}; ${head}\n`);
+  }
+  const stale = c.names && c.k.length === 1 && c.names.length !== c.k[0] ? ` (stale: the names metadata lists ${c.names.length})` : "";
+  if (c.k.length) out.write(`classes: K = ${c.k.join(", ")}${c.from === "sites" ? "" : ` (from the ${c.from})`}${stale}`);
+  else out.write("classes: K unknown (no site, no recognizable rewritten neck, no names metadata)");
+  if (c.names) out.write(`; names (${c.names.length}): ${c.names.slice(0, 10).join(", ")}${c.names.length > 10 ? ", ..." : ""}`);
   out.write("\n");
 }
 

@@ -49,7 +49,7 @@ export async function reparamBytes(o: ReparamBytesOptions, runtime: OrtRuntime):
   let bytes: Uint8Array | null = null;
   progress("rewrite", "folding the text path and rewriting the sites");
   const r = await reparamJob(model, {
-    input, output, embed, names, textInput: o.textInput, sites: o.sites, inputShapes: o.inputShapes,
+    input, output, embed, names, classes: o.classes, textInput: o.textInput, sites: o.sites, inputShapes: o.inputShapes,
     neckForm: o.neckForm, validate: o.validate, force: o.force, tolerance: o.tolerance,
     onRewritten: () => { if (o.validate !== false) progress("proof", "proof: loading original and rewritten model into onnxruntime"); },
   }, env, () => { progress("encode", "encoding the rewritten model"); bytes = encodeModel(model.proto); });

@@ -17,7 +17,7 @@ import type { SiteReport } from "../rules/site.ts";
 import type { NeckLayout } from "../rules/neck-emit.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import type { NameList } from "../vocab/names-text.ts";
-import { describeVocabulary, type VocabularyReport } from "../vocab/report.ts";
+import { describeVocabulary, modelNames, type VocabularyReport } from "../vocab/report.ts";
 
 /** What every front end (files, bytes) passes to the job as it came. */
 export interface PassOptions {
@@ -28,6 +28,8 @@ export interface PassOptions {
   validate?: boolean;
   force?: boolean;
   tolerance?: Partial<Tolerance>;
+  /** Keep only these of the model's classes, in this order: names (looked up in its `names` metadata) or 0-based indices. */
+  classes?: Array<string | number>;
 }
 
 export interface ReparamJobOptions extends PassOptions {
@@ -71,7 +73,7 @@ export function checkTolerance(tolerance: Partial<Tolerance> = {}): void {
 
 /** The pass's options as the job runs it (a caller that ran the pass itself, e.g. --neck-form auto, uses the same). */
 export const jobPassOptions = (o: PassOptions & { embed?: ReparamJobOptions["embed"] }): ReparamOptions =>
-  ({ sites: o.sites, textEmbed: o.embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm, keepBookkept: o.validate !== false });
+  ({ sites: o.sites, classes: o.classes, textEmbed: o.embed, textInput: o.textInput, inputShapes: o.inputShapes, neckForm: o.neckForm, keepBookkept: o.validate !== false });
 
 /**
  * `done`: the pass already ran on `model` (with jobPassOptions) and these were its result and
@@ -82,7 +84,10 @@ export async function reparamJob(model: LoadedModel, o: ReparamJobOptions, env: 
   const { embed, names = null } = o;
   const result = done?.result ?? reparamModel(model, jobPassOptions(o));
   const warnings = [...(o.warnings ?? []), ...result.warnings, ...(names?.warnings ?? [])];
-  const vocabulary = result.vocabulary || result.bound ? describeVocabulary(model, result, names?.names ?? null, embed!.source, warnings) : null;
+  // A selection names its classes after the model's own, unless the caller named them.
+  const own = modelNames(model).names, picked = result.vocabulary?.selected;
+  const newNames = names?.names ?? (picked && own?.length === result.vocabulary!.from ? picked.map((i) => own[i]) : null);
+  const vocabulary = result.vocabulary || result.bound ? describeVocabulary(model, result, newNames, embed?.source ?? result.vocabulary!.source, warnings) : null;
   const rewritten = result.sites.filter((s) => s.status === "rewritten").length;
   const finish = (r: Omit<ReparamFileResult, "sites" | "unmatched" | "warnings" | "vocabulary">) => {
     if (vocabulary) vocabulary.proof = r.validation?.proof ?? (r.validation ? "direct" : null);
@@ -102,7 +107,7 @@ export async function reparamJob(model: LoadedModel, o: ReparamJobOptions, env: 
   write();
   return finish({
     exitCode: passed ? EXIT.OK : EXIT.VALIDATION_FAILED,
-    message: passed ? `${result.vocabulary ? `retargeted to ${result.vocabulary.to} classes and ` : ""}rewrote ${rewritten} site(s) into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
+    message: passed ? `${result.vocabulary ? (result.vocabulary.selected ? `kept ${result.vocabulary.to} of ${result.vocabulary.from} classes and ` : `retargeted to ${result.vocabulary.to} classes and `) : ""}rewrote ${rewritten} site(s) into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
     validation, written: true,
   });
 }

@@ -22,6 +22,8 @@ import { attrString } from "../ir/graph.ts";
 import { ReparamError } from "../errors.ts";
 import type { NeckLayout } from "../rules/neck-emit.ts";
 import { toNumber } from "../ir/tensor.ts";
+import { applyClassSelection } from "../vocab/select-classes.ts";
+import { modelNames } from "../vocab/report.ts";
 
 export type SiteSelection = "head" | "neck" | "all";
 
@@ -31,6 +33,8 @@ export interface ReparamOptions {
   textInput?: string;
   inputShapes?: Map<string, number[]>;
   neckForm?: NeckLayout;
+  /** Keep only these of the model's classes, in this order: names (from its `names` metadata) or 0-based indices. */
+  classes?: ReadonlyArray<string | number>;
   /** Keep an encoded copy of the retargeted model before the sites are rewritten (for the K' > K proof). */
   keepBookkept?: boolean;
 }
@@ -40,7 +44,7 @@ export interface ReparamResult {
   /** Einsum nodes left in the graph that no rule reported as a site. */
   unmatched: Array<{ node: string; reason: string }>;
   bound: BoundText | null;
-  /** Set when --text-embed replaced the model's text with a different number of classes (or a baked text). */
+  /** Set when --text-embed replaced the model's text with a different number of classes (or a baked text), or --classes selected some. */
   vocabulary: Vocabulary | null;
   /** The retargeted model before any site was rewritten (only with keepBookkept). */
   bookkept: Uint8Array | null;
@@ -55,6 +59,7 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
   const g = new GraphIR(model.proto.graph!, model.baseDir);
   // What the pass removed of the original (new weights are not subtracted from it).
   const before = { nodes: [...g.nodes], initializers: g.proto.initializer!.map((t) => t.name ?? "") };
+  if (opts.classes && opts.textEmbed) throw new ReparamError("--classes keeps some of the model's own classes, --text-embed gives it a new vocabulary: use one of them (to keep some rows of your embedding, select them in the file)");
   if (opts.textInput && !opts.textEmbed) throw new ReparamError("--text-input names the input --text-embed binds: give --text-embed too");
   const selection = opts.sites ?? "all";
   const rules = RULES.filter((r) => selection === "all" || selection === r.kind);
@@ -71,7 +76,12 @@ export function reparamModel(model: LoadedModel, opts: ReparamOptions = {}): Rep
     // Every site, whatever --sites says: a site left reading the old text would be silently wrong.
     operands: () => { const ctx = ruleContext(folders(probeShapes(g.inputs, given))); return RULES.flatMap((r) => r.textOperands(ctx)); },
   }) : null;
-  const bound = embed?.bound ?? null, vocabulary = embed?.vocabulary ?? null;
+  const operands = () => { const ctx = ruleContext(folders(probeShapes(g.inputs, given))); return RULES.flatMap((r) => r.textOperands(ctx)); };
+  const chosen = opts.classes ? applyClassSelection(g, {
+    wanted: opts.classes, names: modelNames(model).names, source: "--classes",
+    probe: () => probeShapes(g.inputs, given), operands,
+  }) : null;
+  const bound = embed?.bound ?? null, vocabulary = embed?.vocabulary ?? chosen;
   // The retargeted graph before any site is rewritten: the oracle of the proof when K' > K.
   const bookkept = vocabulary && vocabulary.to > vocabulary.from && opts.keepBookkept ? encodeModel(model.proto) : null;
   const probe = probeShapes(g.inputs, given);

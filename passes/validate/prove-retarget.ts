@@ -3,6 +3,8 @@
 //   K' <= K  "padded": the original runs with its text replaced by the K' new rows, padded
 //            to K by repeating the first (a duplicate changes no max over classes); the
 //            result must equal it on boxes and on the first K' class channels.
+//   selection "padded" too: K' of the original's own classes (--classes) become K by
+//            repeating the first chosen one, in every constant that holds the classes.
 //   K' >  K  "duplicated+swapped": the retargeted graph (before any site rewrite), given K'
 //            rows that repeat the original's own K, must reproduce the original with its
 //            class channels repeated (this proves the K bookkeeping); then the final model
@@ -14,6 +16,7 @@ import type { ConstTensor } from "../ir/tensor.ts";
 import type { ReparamResult } from "../pipeline/reparam-model.ts";
 import type { Vocabulary } from "../vocab/text-embed.ts";
 import { segSize } from "../vocab/segments.ts";
+import { takeRows } from "../vocab/select-classes.ts";
 import type { OutputMap, Tolerance, ValidationInput, ValidationReport } from "./compare-models.ts";
 import { compareIn, type ProofEnv } from "./proof-env.ts";
 import { ReparamError } from "../errors.ts";
@@ -51,10 +54,26 @@ function withText(bytes: Uint8Array | LoadedModel, v: Vocabulary, text: ConstTen
   return encodeModel(m.proto);
 }
 
+/** The original with every class-holding constant reduced to the classes `rows` (K of them, repeats allowed). */
+function withRows(m: LoadedModel, v: Vocabulary, rows: number[]): Uint8Array {
+  const g = new GraphIR(m.proto.graph!, m.baseDir);
+  for (const s of v.sources) g.setConstant(s.name, takeRows(g.constant(s.name)!, s.axis, rows));
+  return encodeModel(m.proto);
+}
+
 export async function proveRetarget(env: ProofEnv, model: LoadedModel, result: ReparamResult, sets: ValidationInput[][], tolerance: Tolerance): Promise<ValidationReport> {
   const v = result.vocabulary!;
   const rewritten = { bytes: encodeModel(model.proto) };
   const { from: k, to: k2 } = v;
+  if (v.selected) {
+    // The neck's max over the classes sees every class: the chosen ones alone are not a
+    // slice of the original's outputs. Padded, by repeating the first chosen class, they are.
+    if (v.mixes && k2 !== k) throw new ReparamError(`cannot prove the class selection: ${v.mixes}, so the kept classes' outputs depend on the ones dropped; --no-validate writes the model unproven`);
+    const sel = v.selected;
+    const rows = Array.from({ length: k }, (_, i) => (i < k2 ? sel[i] : sel[0]));
+    const r = await compareIn(env, "proof (padded)", { bytes: withRows(env.reload(), v, rows) }, rewritten, sets, { tolerance, outputMaps: outputMaps(v, (j) => j) });
+    return { ...r, proof: "padded" };
+  }
   if (v.mixes && k2 !== k) throw new ReparamError(`cannot prove the retarget: ${v.mixes}, so padding or repeating classes changes the original's outputs and it is no oracle for ${k2} classes; --no-validate writes the model unproven`);
   // The original with a K-row text: set in the model (a constant, or an input's initializer
   // default, which onnxruntime does not let a caller feed), or fed (a plain input).

@@ -14,7 +14,7 @@ export interface TextConstant { name: string; dims: number[]; dtype: number; sou
 const FLOATS = new Set<number>([DT.FLOAT, DT.FLOAT16, DT.DOUBLE, DT.BFLOAT16]);
 
 /** Constants and graph inputs `value` is computed from (Shape reads dims, not values). */
-function leaves(g: GraphIR, value: string): Set<string> {
+export function leaves(g: GraphIR, value: string): Set<string> {
   const out = new Set<string>(), seen = new Set<string>(), stack = [value];
   while (stack.length) {
     const v = stack.pop()!;
@@ -43,13 +43,8 @@ function describe(g: GraphIR, name: string): TextConstant | null {
   return { name, dims, dtype, sources: [identitySource(name, dims.length - 2), ...derivedSources(g, name, value)] };
 }
 
-export function findTextConstant(g: GraphIR, probe: Probe, operands: string[], named: string | undefined, source: string): TextConstant {
-  if (named) {
-    const t = describe(g, named);
-    if (!t) throw new ReparamError(`--text-input '${named}': not a graph input, nor a float constant of shape (K, D) or (1, K, D)`);
-    return t;
-  }
-  if (operands.length === 0) throw new ReparamError(`--text-embed ${source}: the model has no head or neck site, so no text to replace`);
+/** Constants every site operand is computed from that reach each site as its classes, and why the others do not. */
+export function textCandidates(g: GraphIR, probe: Probe, operands: string[]): { candidates: TextConstant[]; refusals: string[] } {
   const cones = operands.map((o) => leaves(g, o));
   const common = [...cones[0]].filter((v) => cones.every((c) => c.has(v)));
   // A candidate must reach every site as its classes: a Linear weight (D, c) reaches the neck
@@ -62,6 +57,18 @@ export function findTextConstant(g: GraphIR, probe: Probe, operands: string[], n
     if (missed) refusals.push(`${t.name} does not reach the site operand '${missed}' as its classes`);
     return !missed;
   });
+  return { candidates, refusals };
+}
+
+/** `found`: textCandidates' answer, when the caller already has it. */
+export function findTextConstant(g: GraphIR, probe: Probe, operands: string[], named: string | undefined, source: string, found?: ReturnType<typeof textCandidates>): TextConstant {
+  if (named) {
+    const t = describe(g, named);
+    if (!t) throw new ReparamError(`--text-input '${named}': not a graph input, nor a float constant of shape (K, D) or (1, K, D)`);
+    return t;
+  }
+  if (operands.length === 0) throw new ReparamError(`--text-embed ${source}: the model has no head or neck site, so no text to replace`);
+  const { candidates, refusals } = found ?? textCandidates(g, probe, operands);
   if (candidates.length === 1) return candidates[0];
   if (candidates.length === 0 && refusals.length) throw new ReparamError(`cannot retarget the vocabulary: ${refusals[0]}`);
   if (candidates.length === 0) throw new ReparamError(`--text-embed ${source}: no constant of shape (K, D) or (1, K, D) feeds every site (the text may be computed at run time, or folded by the exporter into per-site constants); name it with --text-input`);

@@ -11,18 +11,15 @@ import { bindText, type BoundText } from "./bind-text.ts";
 import { declaredDims, textInputCandidates } from "../ir/graph-inputs.ts";
 import { ReparamError } from "../errors.ts";
 import { asModelText, checkEmbedding } from "./embedding.ts";
-import { findTextConstant } from "./find-text.ts";
+import { findTextConstant, textCandidates } from "./find-text.ts";
+import { classConstants } from "./class-constants.ts";
+import { selectRows } from "./select-classes.ts";
+import { existingRows } from "./existing-rows.ts";
 import { identitySource, unitRows } from "./derived.ts";
-import { recordingProbe, retarget, type ProbeMaps, type Retarget } from "./retarget.ts";
+import { recordingProbe, retarget, type ProbeMaps } from "./retarget.ts";
+import type { Vocabulary } from "./vocabulary.ts";
 
-export interface Vocabulary extends Retarget {
-  /** Where the text lived: a constant of the model, or a graph input with a fixed K. */
-  kind: "constant" | "input";
-  source: string;
-  /** K rows the original model can hold (its own text, or the first K new rows for an input): the proofs' base. */
-  base: ConstTensor;
-  value: ConstTensor;
-}
+export type { Vocabulary };
 
 export interface TextEmbedResult { bound: BoundText | null; vocabulary: Vocabulary | null; warnings: string[] }
 
@@ -61,7 +58,17 @@ export function applyTextEmbed(g: GraphIR, r: TextEmbedRequest): TextEmbedResult
   }
   const probe = r.probe(g);
   const operands = r.operands();
-  const text = findTextConstant(g, recordingProbe(g, probe.a), operands, named, source);
+  const pa = recordingProbe(g, probe.a);
+  const found = named || !operands.length ? undefined : textCandidates(g, pa, operands);
+  if (found && found.candidates.length === 0) {
+    // No single text: maybe a simplified export whose text was folded per site.
+    const perSite = classConstants(g, pa, operands, null);
+    if (!("refusal" in perSite)) {
+      const rows = existingRows(g, perSite, embed, source);
+      return { bound: null, vocabulary: selectRows(g, probe, operands, perSite, rows.indices, source), warnings: rows.warnings };
+    }
+  }
+  const text = findTextConstant(g, pa, operands, named, source, found);
   const axis = text.dims.length - 2, k = text.dims[axis];
   const checked = checkEmbedding(embed, source, text.dims[axis + 1]);
   const value = asModelText(checked, text.dims.length, text.dtype);
