@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, sep } from "node:path";
+import { EXIT, ReparamError } from "../../passes/errors.ts";
 
 /** onnxruntime-web's files the page loads from its ort/ folder (web/src/runtime-web.ts). */
 export const ORT_FILES = ["ort-wasm-simd-threaded.wasm", "ort-wasm-simd-threaded.mjs"] as const;
@@ -17,7 +18,8 @@ export function ortFiles(): Map<string, string> {
     try {
       path = require.resolve(`onnxruntime-web/${f}`);
     } catch {
-      throw new Error(`onnxruntime-web is not installed next to onnx-reparam (${f} not found): npm install onnxruntime-web`);
+      // an optional dependency: `npm install --omit=optional` leaves it out
+      throw new ReparamError(`the page needs onnxruntime-web, which is not installed (${f} not found): npm install onnxruntime-web@1.30`, EXIT.USAGE);
     }
     out.set(`ort/${f}`, path);
   }

@@ -6,12 +6,13 @@ export interface WebProcess { url: string; child: ChildProcess; stop(): Promise<
 
 export function startWeb(command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<WebProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    // its own process group: `npx` runs the CLI as a child of its own, and stop() ends both
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let out = "", err = "";
     const stop = () => new Promise<void>((done) => {
       if (child.exitCode !== null || child.signalCode !== null) return done();
       child.once("exit", () => done());
-      child.kill("SIGTERM");
+      try { process.kill(-child.pid!, "SIGTERM"); } catch { child.kill("SIGTERM"); }
     });
     const timer = setTimeout(() => { void stop(); reject(new Error(`no URL from ${command} ${args.join(" ")} in time:\n${out}\n${err}`)); }, opts.timeoutMs ?? 120_000);
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
