@@ -1,6 +1,8 @@
-// The page's own speed: pass and proof in Chromium (onnxruntime-web, WASM, 1 thread) next
-// to the CLI's job in Node (onnxruntime-node, 2 threads) on the same machine, for the demo
-// model and the v2-S-config exports when given:
+// The page's own speed: pass and proof in Chromium (onnxruntime-web, WASM) next to the
+// CLI's job in Node (onnxruntime-node, 2 threads) on the same machine, for the demo model and
+// the v2-S-config exports when given. The page runs twice per round: as served (cross-origin
+// isolated, so onnxruntime-web uses min(4, cores) threads) and with the document's COOP/COEP
+// headers stripped in the browser (not isolated: one thread, as from a plain static host):
 //   V2S_MODELS=$(ls /tmp/v2s/v2s-einsum-*.onnx | paste -sd,) npm run bench -- bench/web-page.ts
 // Skips without Debian's Chromium. Both sides cold, as a user meets them: the CLI is the real
 // command (a process: Node and tsx start-up included), the page a fresh tab (WASM compile
@@ -41,30 +43,46 @@ export async function run(): Promise<void> {
       const out = join(dir, "out.onnx");
       const best: Record<string, number> = {};
       const keep = (k: string, v: number | undefined) => { if (v !== undefined) best[k] = Math.min(best[k] ?? Infinity, v); };
-      let sites = 0;
+      let sites = 0, threads = "?";
       for (let round = 0; round < ROUNDS; round++) {
         keep("cliPass", cli(model, out, false).ms);
         const full = cli(model, out, true);
         keep("cliTotal", full.ms);
         sites = full.sites;
-        const page = await (await browser.newContext()).newPage();
-        await page.goto(url);
-        await page.getByTestId("model-input").setInputFiles(model);
-        if (round === 0) await page.locator("#bench").check();
-        await page.getByTestId("run").click();
-        await page.waitForFunction(() => ["done", "error"].includes((document.querySelector("[data-testid=status]") as HTMLElement).dataset.state ?? ""), null, { timeout: 1_800_000 });
-        const status = page.getByTestId("status");
-        if ((await status.getAttribute("data-state")) !== "done") throw new Error(`${basename(model)}: ${await status.textContent()}`);
-        const w = JSON.parse((await status.getAttribute("data-timings"))!) as Record<string, number>;
-        await page.context().close();
-        keep("pass", w.pass); keep("proof", w.proof); keep("total", w.total);
-        keep("benchOriginal", w.benchOriginal); keep("benchRewritten", w.benchRewritten);
+        for (const isolated of [true, false]) {
+          const page = await (await browser.newContext()).newPage();
+          if (!isolated) {
+            await page.route(url, async (route) => {
+              const response = await route.fetch();
+              const headers = Object.fromEntries(Object.entries(response.headers()).filter(([k]) => !/^cross-origin-(opener|embedder)-policy$/i.test(k)));
+              await route.fulfill({ response, headers });
+            });
+          }
+          await page.goto(url);
+          if ((await page.evaluate(() => crossOriginIsolated)) !== isolated) throw new Error(`the page is ${isolated ? "not " : ""}cross-origin isolated`);
+          await page.getByTestId("model-input").setInputFiles(model);
+          if (round === 0) await page.locator("#bench").check();
+          await page.getByTestId("run").click();
+          await page.waitForFunction(() => ["done", "error"].includes((document.querySelector("[data-testid=status]") as HTMLElement).dataset.state ?? ""), null, { timeout: 1_800_000 });
+          const status = page.getByTestId("status");
+          if ((await status.getAttribute("data-state")) !== "done") throw new Error(`${basename(model)}: ${await status.textContent()}`);
+          const w = JSON.parse((await status.getAttribute("data-timings"))!) as Record<string, number>;
+          const runtime = (await page.getByTestId("report").textContent())?.match(/\(wasm, (\d+) threads?\)/)?.[1];
+          await page.context().close();
+          const k = isolated ? "" : "1t";
+          if (isolated) threads = runtime ?? "?";
+          keep(`pass${k}`, w.pass); keep(`proof${k}`, w.proof); keep(`total${k}`, w.total);
+          keep(`benchOriginal${k}`, w.benchOriginal); keep(`benchRewritten${k}`, w.benchRewritten);
+        }
       }
       rows.push({
         model: basename(model), MB: (statSync(model).size / 2 ** 20).toFixed(1), sites: String(sites),
-        "CLI --no-validate s": s(best.cliPass), "CLI s": s(best.cliTotal), "page pass s": s(best.pass), "page proof s": s(best.proof), "page pass+proof s": s(best.total),
+        "CLI --no-validate s": s(best.cliPass), "CLI s": s(best.cliTotal),
+        threads, "page pass s": s(best.pass), "page proof s": s(best.proof), "page pass+proof s": s(best.total),
+        "1 thread: proof s": s(best.proof1t), "pass+proof s": s(best.total1t),
         "page run: original ms": best.benchOriginal?.toFixed(0) ?? "", "rewritten ms": best.benchRewritten?.toFixed(0) ?? "",
         "speed-up": best.benchOriginal ? (best.benchOriginal / best.benchRewritten).toFixed(2) : "",
+        "1 thread: original ms": best.benchOriginal1t?.toFixed(0) ?? "", "rewritten ms ": best.benchRewritten1t?.toFixed(0) ?? "",
       });
     }
   } finally {

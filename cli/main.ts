@@ -131,9 +131,11 @@ async function main(): Promise<void> {
     .command(embedCommand)
     .command(validateCommand)
     .command(benchCommand)
-    .command("web", "serve the browser page (rewrite and prove in the browser, nothing installed) on 127.0.0.1", (y) => y
-      .option("port", { type: "number", default: 8080, requiresArg: true, describe: "port to listen on (0: any free port)" }),
-      (argv) => runWeb(argv.port as number))
+    .command("web", "serve the browser page (rewrite and prove in the browser, nothing installed) on 127.0.0.1, or write it for a static host", (y) => y
+      .option("port", { type: "string", requiresArg: true, describe: "port to listen on, 0 to 65535 (0: any free port; default 8080)" })
+      .option("out", { type: "string", requiresArg: true, describe: "write the static page (html, js, onnxruntime-web's wasm) to this folder instead of serving it, and print the headers a static host needs" })
+      .option("force", { type: "boolean", default: false, describe: "with --out: replace a folder that is not empty" }),
+      (argv) => { single(argv, ["port", "out"]); return runWeb({ port: argv.port as string | undefined, out: argv.out as string | undefined, force: argv.force as boolean }); })
     .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress line on stderr" })
     .epilogue("Exit codes: 0 rewritten and validated (validate: the models agree); 1 validation failed (validate: they disagree); 2 usage or input error; 3 nothing to rewrite; 70 internal error (a bug).")
     .demandCommand(1, "give a command: reparam, inspect, embed, validate, bench, demo or web")

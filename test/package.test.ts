@@ -2,15 +2,17 @@
 // project (registry deps from npm's cache when it has them; onnxruntime-node's CUDA
 // download skipped as the README tells consumers), then use it the three ways a user would:
 // the README's Library example as a plain .mjs, a TypeScript consumer type-checked against
-// the shipped .d.ts, and the CLI through npx (--version, demo).
+// the shipped .d.ts, and the CLI through npx (--version, demo, and `web`: the built page
+// ships in the package; onnxruntime-web's WASM is served from the installed dependency).
 import { afterAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { REPO } from "./helpers/fixtures.ts";
 import { checkReadmeExampleRun, readmeLibraryExample } from "./helpers/readme-example.ts";
+import { startWeb } from "./helpers/web-process.ts";
 
 const exec = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), "pkg-"));
@@ -39,10 +41,11 @@ describe("the npm package", () => {
     const packed = JSON.parse(packOut.slice(packOut.search(/^\[$/m)))[0];
     const files: string[] = packed.files.map((f: { path: string }) => f.path);
     expect(packed.size, "tarball bytes").toBeLessThan(2 * 2 ** 20);
-    for (const f of ["dist/passes/index.js", "dist/passes/index.d.ts", "dist/passes/io/onnx.proto", "dist/cli/main.js", "models/fixtures/full-bn-einsum-op17-static.onnx", "README.md", "package.json"]) {
+    for (const f of ["dist/passes/index.js", "dist/passes/index.d.ts", "dist/passes/io/onnx.proto", "dist/cli/main.js", "dist/web/index.html", "dist/web/main.js", "dist/web/worker.js", "models/fixtures/full-bn-einsum-op17-static.onnx", "README.md", "package.json"]) {
       expect(files, f).toContain(f);
     }
-    expect(files.filter((f) => !/^(dist\/.*\.(js|d\.ts|proto)|models\/fixtures\/full-bn-einsum-op17-static\.onnx|README\.md|package\.json)$/.test(f))).toEqual([]);
+    // no .wasm: the page's onnxruntime-web files come from the installed dependency
+    expect(files.filter((f) => !/^(dist\/.*\.(js|d\.ts|proto)|dist\/web\/index\.html|models\/fixtures\/full-bn-einsum-op17-static\.onnx|README\.md|package\.json)$/.test(f))).toEqual([]);
 
     // a fresh consumer project, set up as the README's "Using onnx-reparam from another project" says
     const app = join(root, "app");
@@ -88,5 +91,42 @@ describe("the npm package", () => {
     expect(demo.stdout).toMatch(/rewrote 7 site\(s\)/);
     expect(demo.stdout).toMatch(/speed-up: \d+\.\d\dx \(original [\d.]+ ms, rewritten [\d.]+ ms/);
     expect(demo.stderr.split("\n").filter((l) => l && !/onnxruntime:/.test(l))).toEqual([]); // not a TTY: no progress
+
+    // the page, from the installed package: nothing built here; the WASM is the dependency's own file
+    const ortDist = join(app, "node_modules", "onnxruntime-web", "dist");
+    const web = await startWeb("npx", ["onnx-reparam", "web", "--port", "0"], { cwd: app, env });
+    try {
+      const page = await fetch(web.url);
+      expect([page.status, page.headers.get("cross-origin-embedder-policy")]).toEqual([200, "require-corp"]);
+      expect(await page.text()).toBe(readFileSync(join(pkg, "dist/web/index.html"), "utf8"));
+      expect((await fetch(new URL("worker.js", web.url))).status).toBe(200);
+      for (const f of ["ort-wasm-simd-threaded.wasm", "ort-wasm-simd-threaded.mjs"]) {
+        const r = await fetch(new URL(`ort/${f}`, web.url));
+        expect(r.status, f).toBe(200);
+        expect(Buffer.from(await r.arrayBuffer()).equals(readFileSync(join(ortDist, f))), f).toBe(true);
+      }
+    } finally {
+      await web.stop();
+    }
+    expect(existsSync(join(pkg, "web"))).toBe(false); // served from dist/web as shipped, no build
+
+    // the static page for any host
+    const site = join(app, "site");
+    const written = await run("npx", ["onnx-reparam", "web", "--out", site], app);
+    expect(readdirSync(site).sort()).toEqual(["index.html", "main.js", "ort", "worker.js"]);
+    expect(readFileSync(join(site, "ort/ort-wasm-simd-threaded.wasm")).equals(readFileSync(join(ortDist, "ort-wasm-simd-threaded.wasm")))).toBe(true);
+    expect(written.stdout).toMatch(/^ {2}Cross-Origin-Embedder-Policy: require-corp$/m);
+
+    // what a user downloads and installs (reported, not limited: the registry's packages may change size)
+    const du = (await run("du", ["-sk", join(app, "node_modules")], app)).stdout;
+    const ortWeb = (await run("du", ["-sk", join(app, "node_modules", "onnxruntime-web")], app)).stdout;
+    console.log(`package.test.ts: tarball ${(packed.size / 2 ** 20).toFixed(2)} MB (${packed.entryCount} files, ${(packed.unpackedSize / 2 ** 20).toFixed(2)} MB unpacked); consumer node_modules ${(parseInt(du, 10) / 1024).toFixed(0)} MB, of which onnxruntime-web ${(parseInt(ortWeb, 10) / 1024).toFixed(0)} MB (optional)`);
+
+    // onnxruntime-web is optional (`npm install --omit=optional`): without it `web` says so in one line, the rest works
+    rmSync(join(app, "node_modules", "onnxruntime-web"), { recursive: true });
+    const missing = await exec("npx", ["onnx-reparam", "web", "--port", "0"], { cwd: app, env, encoding: "utf8" }).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(missing?.code).toBe(2);
+    expect(missing?.stderr.trim()).toMatch(/^onnx-reparam: the page needs onnxruntime-web, which is not installed \(.*\): npm install onnxruntime-web@1\.30$/);
+    expect((await run("npx", ["onnx-reparam", "--version"], app)).stdout.trim()).toBe(JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).version);
   }, 900_000);
 });

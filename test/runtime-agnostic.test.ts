@@ -1,10 +1,9 @@
 // The core runs from bytes with any onnxruntime (README "Where the code runs"): the same job
-// on bytes gives the CLI's bytes and report, the browser bundle holds nothing of Node, and
-// `onnx-reparam web` serves the page.
+// on bytes gives the CLI's bytes and report, and the browser bundle holds nothing of Node
+// (`onnx-reparam web` itself: test/web-cli.test.ts and test/web-server.test.ts).
 import { describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
-import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
@@ -85,40 +84,5 @@ describe("the browser bundle", () => {
       const build = esbuild.build({ stdin: { contents: `import * as m from "${mod}"; console.log(m);`, resolveDir: REPO, sourcefile: "shared.ts" }, bundle: true, write: false, platform: "browser", format: "esm", logLevel: "silent", plugins: [nodeFree] });
       await expect(build, mod).rejects.toThrow(/is Node-only and must not reach the browser bundle/);
     }
-  });
-});
-
-describe("onnx-reparam web", () => {
-  function serve(args: string[]): Promise<{ url: string; stop: () => void; out: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [join(REPO, "cli", "bin.js"), "web", ...args], { cwd: REPO, env: { ...process.env, NODE_NO_WARNINGS: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-      let out = "", err = "";
-      const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`no URL within 60 s: ${out} ${err}`)); }, 60_000);
-      child.stdout.setEncoding("utf8").on("data", (d: string) => {
-        out += d;
-        const m = /serving the page at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-        if (m) { clearTimeout(timer); resolve({ url: m[1], out, stop: () => child.kill("SIGTERM") }); }
-      });
-      child.stderr.setEncoding("utf8").on("data", (d: string) => { err += d; });
-      child.on("close", (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${err.trim()}`)); });
-    });
-  }
-
-  it("serves the page, its worker and the WASM binary on 127.0.0.1, and nothing outside its folder", async () => {
-    const { url, stop } = await serve(["--port", "0"]);
-    try {
-      const html = await fetch(url);
-      expect(html.status).toBe(200);
-      expect(await html.text()).toMatch(/data-testid="model-input"/);
-      expect((await fetch(`${url}worker.js`)).status).toBe(200);
-      const wasm = await fetch(`${url}ort/ort-wasm-simd-threaded.wasm`, { method: "HEAD" });
-      expect(wasm.headers.get("content-type")).toBe("application/wasm");
-      expect((await fetch(`${url}..%2f..%2fpackage.json`)).status).toBe(404);
-      expect((await fetch(`${url}missing.js`)).status).toBe(404);
-    } finally { stop(); }
-  });
-
-  it("a bad port is a usage error", async () => {
-    await expect(serve(["--port", "70000"])).rejects.toThrow(/exited 2: onnx-reparam: --port expects an integer from 0 to 65535/);
   });
 });

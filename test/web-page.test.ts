@@ -34,6 +34,7 @@ const CASES: Case[] = [
 describe.skipIf(!CHROMIUM)("the page in Chromium", () => {
   let dir: string, server: Server, url: string, browser: Browser;
   const external: string[] = [];
+  const refused: string[] = []; // what the Content-Security-Policy blocked, page or worker
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "web-page-"));
     await buildWeb(join(dir, "page"));
@@ -51,6 +52,7 @@ describe.skipIf(!CHROMIUM)("the page in Chromium", () => {
   async function open(): Promise<Page> {
     const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
     page.on("request", (r) => { if (!r.url().startsWith(url) && !r.url().startsWith("blob:") && !r.url().startsWith("data:")) external.push(r.url()); });
+    page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) refused.push(m.text()); });
     await page.goto(url);
     return page;
   }
@@ -98,6 +100,10 @@ describe.skipIf(!CHROMIUM)("the page in Chromium", () => {
         expect({ ...report.vocabulary, source: null }).toEqual({ ...cliReport.vocabulary, source: null });
         expect(report.vocabulary).toMatchObject({ from: 80, to: 20, names: "set", proof: "padded" });
       }
+      // Served cross-origin isolated, so onnxruntime-web runs on min(4, cores) threads.
+      const threads = await page.evaluate(() => (crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 0));
+      expect(threads).toBeGreaterThan(0);
+      expect(await page.getByTestId("report").textContent()).toContain(`(wasm, ${threads} thread${threads === 1 ? "" : "s"})`);
       // What the page shows: one line per site, a PASS per output.
       expect(await page.locator("[data-testid=report] h2", { hasText: "Sites" }).count()).toBe(1);
       expect(await page.locator("[data-testid=report] td.pass", { hasText: "PASS" }).count()).toBe(report.validation.outputs.length);
@@ -388,7 +394,8 @@ describe.skipIf(!CHROMIUM)("the page in Chromium", () => {
     await page.context().close();
   });
 
-  it("loaded nothing from outside the page's own server", () => {
+  it("loaded nothing from outside the page's own server, and its security policy blocked nothing", () => {
     expect(external).toEqual([]);
+    expect(refused).toEqual([]);
   });
 });

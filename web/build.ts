@@ -1,18 +1,18 @@
 // Builds the page into web/dist: main.js (the page), worker.js (the pass and the proof),
-// index.html, and onnxruntime-web's WASM binary copied beside them, so the folder works
-// from any static server with no network. Node's own modules and onnxruntime-node must
+// index.html, and onnxruntime-web's WASM binary and loader copied into ort/, so the folder
+// works from any static server with no network. The package's copy (dist/web, `npm run
+// build`) leaves ort/ out: `onnx-reparam web` serves those two files from the installed
+// onnxruntime-web, and `web --out` copies them from there. Node's own modules and onnxruntime-node must
 // never reach the bundle: the build fails if anything imports them.
 import { builtinModules } from "node:module";
 import { copyFileSync, mkdirSync, rmSync, renameSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
 import * as esbuild from "esbuild";
+import { ortFiles } from "../cli/web/page-files.ts";
 
 export const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 export const DIST_DIR = join(WEB_DIR, "dist");
-/** The onnxruntime-web binary the page loads (SIMD, threads available when cross-origin isolated). */
-export const ORT_WASM = "ort-wasm-simd-threaded.wasm";
 
 const NODE_ONLY = new Set([...builtinModules, "onnxruntime-node", "esbuild", "tsx", "yargs"]);
 
@@ -48,22 +48,26 @@ export const nodeFree: esbuild.Plugin = {
 };
 
 /** Builds the page; returns its folder and the bundle's inputs (esbuild's metafile: what reached the browser). */
-export async function buildWeb(outDir = DIST_DIR): Promise<{ dir: string; inputs: string[] }> {
+export async function buildWeb(outDir = DIST_DIR, { ort = true } = {}): Promise<{ dir: string; inputs: string[] }> {
   // Build beside, then swap: a failed build never leaves a half-written page.
   const tmp = `${outDir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(join(tmp, "ort"), { recursive: true });
+  mkdirSync(tmp, { recursive: true });
   try {
     const result = await esbuild.build({
       entryPoints: { main: join(WEB_DIR, "src/main.ts"), worker: join(WEB_DIR, "src/worker.ts") },
       bundle: true, format: "esm", platform: "browser", target: "es2022", outdir: tmp,
       minify: true, sourcemap: false, logLevel: "silent", plugins: [nodeFree], metafile: true,
-      // onnxruntime-web's "default" export bundles its WASM glue; only the .wasm is fetched.
-      conditions: ["import", "default"],
+      // onnxruntime-web's loader (ort-wasm-simd-threaded.mjs) stays a file of its own, loaded
+      // from ort/: its threads are Workers started from that file, which the bundled variant
+      // would start from worker.js (the whole page's worker) instead.
+      conditions: ["onnxruntime-web-use-extern-wasm", "import", "default"],
     });
     copyFileSync(join(WEB_DIR, "index.html"), join(tmp, "index.html"));
-    const require = createRequire(import.meta.url);
-    copyFileSync(require.resolve(`onnxruntime-web/${ORT_WASM}`), join(tmp, "ort", ORT_WASM));
+    if (ort) {
+      mkdirSync(join(tmp, "ort"));
+      for (const [url, file] of ortFiles()) copyFileSync(file, join(tmp, url));
+    }
     rmSync(outDir, { recursive: true, force: true });
     renameSync(tmp, outDir);
     return { dir: outDir, inputs: Object.keys(result.metafile.inputs) };
@@ -74,7 +78,9 @@ export async function buildWeb(outDir = DIST_DIR): Promise<{ dir: string; inputs
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const t0 = performance.now();
-  buildWeb(process.argv[2]).then(
+  // tsx web/build.ts [OUT] [--no-ort]
+  const args = process.argv.slice(2);
+  buildWeb(args.find((a) => !a.startsWith("--")), { ort: !args.includes("--no-ort") }).then(
     ({ dir }) => console.log(`built the page into ${dir} in ${((performance.now() - t0) / 1000).toFixed(1)} s`),
     (e: unknown) => {
       const errors = (e as { errors?: Array<{ text: string }> }).errors;

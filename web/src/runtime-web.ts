@@ -1,17 +1,21 @@
-// onnxruntime-web (WASM) behind the proof's OrtRuntime interface. The binary is served
-// from the page's own folder (ort/), never a CDN. One thread: threads need
-// SharedArrayBuffer, which a page only gets when its server sends cross-origin isolation
-// headers, and the page must work from any static server.
+// onnxruntime-web (WASM) behind the proof's OrtRuntime interface. The binary and its loader
+// come from the page's own ort/ folder (the server hands out the installed onnxruntime-web's
+// copies), never a CDN. Threads need SharedArrayBuffer, which a page only gets when its
+// server makes it cross-origin isolated (COOP + COEP, as `onnx-reparam web` does): then up
+// to 4 threads, else one, so the page still works from any static server.
 import * as ort from "onnxruntime-web/wasm";
 import type { OrtRuntime, OrtSession, OrtTensor } from "../../passes/validate/runtime.ts";
 
-ort.env.wasm.wasmPaths = { wasm: new URL("./ort/ort-wasm-simd-threaded.wasm", self.location.href).href };
-ort.env.wasm.numThreads = 1;
+const ortFile = (name: string) => new URL(`./ort/${name}`, self.location.href).href;
+const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+
+ort.env.wasm.wasmPaths = { wasm: ortFile("ort-wasm-simd-threaded.wasm"), mjs: ortFile("ort-wasm-simd-threaded.mjs") };
+ort.env.wasm.numThreads = threads;
 ort.env.wasm.proxy = false;
 ort.env.logLevel = "error";
 
 export const webRuntime: OrtRuntime = {
-  name: `onnxruntime-web ${ort.env.versions.web ?? ""} (wasm, 1 thread)`,
+  name: `onnxruntime-web ${ort.env.versions.web ?? ""} (wasm, ${threads} thread${threads === 1 ? "" : "s"})`,
   async createSession(src, tuning) {
     if (!src.bytes) throw new Error("the browser loads models from bytes only");
     return (await ort.InferenceSession.create(src.bytes, { graphOptimizationLevel: tuning?.optimization ?? "basic", logSeverityLevel: 3 })) as unknown as OrtSession;
