@@ -127,7 +127,9 @@ describe("every documented command runs", () => {
     expect(all.length).toBeGreaterThanOrEqual(15);
   });
 
-  describe.concurrent.each(DOC_FILES.filter((f) => docCommands(f).length > 0))("%s", (file) => {
+  // One document after another: the commands are CPU-bound, and running them side by side on a
+  // small machine only slows the other test files down.
+  describe.each(DOC_FILES.filter((f) => docCommands(f).length > 0))("%s", (file) => {
     it("runs every onnx-reparam command, in order, in a folder of stand-in fixtures", async () => {
       const cwd = stage(file);
       const failures: string[] = [];
