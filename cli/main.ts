@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // onnx-reparam command line. Every user-facing failure is one line on stderr with a
-// documented exit code (README "Exit codes"); stack traces only with DEBUG set.
+// documented exit code (docs/cli.md "Exit codes"); stack traces only with DEBUG set.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { join } from "node:path";

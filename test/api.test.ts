@@ -1,5 +1,5 @@
 // The library as a dependent project uses it: encodeModel/saveModel take what loadModel
-// returns and refuse anything else; the README's Library example runs; library code never
+// returns and refuse anything else; the Library example of docs/library.md runs; library code never
 // prints or exits; two reparamFile calls with validation, awaited together, do not interfere.
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { execFileSync } from "node:child_process";
@@ -79,7 +79,7 @@ describe("library hygiene", () => {
   });
 });
 
-describe("README Library example", () => {
+describe("docs/library.md Library example", () => {
   it("runs as written (against the sources) and writes a validated rewrite", () => {
     const out = mkdtempSync(join(dir, "readme-"));
     const src = readmeLibraryExample(DEMO, out).replaceAll('from "onnx-reparam"', `from ${JSON.stringify(join(REPO, "passes/index.ts"))}`);

@@ -1,4 +1,4 @@
-// The CLI's exit-code contract (README "Exit codes"): 0 rewritten and validated,
+// The CLI's exit-code contract (docs/cli.md "Exit codes"): 0 rewritten and validated,
 // 1 validation failed, 2 usage or input error, 3 nothing to rewrite. Every failure is
 // one stderr line starting with "onnx-reparam:" and never a stack; outputs are written
 // atomically (no *.tmp left) and only when the contract says so.

@@ -1,4 +1,4 @@
-// --json on every command: stdout is exactly one JSON object with the keys the README
+// --json on every command: stdout is exactly one JSON object with the keys docs/cli.md
 // documents ("--json output"); progress and messages stay off stdout.
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";

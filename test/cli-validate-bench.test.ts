@@ -1,5 +1,5 @@
 // `validate` and `bench` through the real CLI: every exit code, the --json shapes
-// (README "Command line"), .npy inputs, and models that do not fit together.
+// (docs/cli.md), .npy inputs, and models that do not fit together.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

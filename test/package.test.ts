@@ -1,7 +1,7 @@
 // The package as a dependent project gets it: `npm pack`, install the tarball into a fresh
 // project (registry deps from npm's cache when it has them; onnxruntime-node's CUDA
 // download skipped as the README tells consumers), then use it the three ways a user would:
-// the README's Library example as a plain .mjs, a TypeScript consumer type-checked against
+// the Library example of docs/library.md as a plain .mjs, a TypeScript consumer type-checked against
 // the shipped .d.ts, and the CLI through npx (--version, demo, and `web`: the built page
 // ships in the package; onnxruntime-web's WASM is served from the installed dependency).
 import { afterAll, describe, expect, it } from "vitest";
@@ -41,13 +41,13 @@ describe("the npm package", () => {
     const packed = JSON.parse(packOut.slice(packOut.search(/^\[$/m)))[0];
     const files: string[] = packed.files.map((f: { path: string }) => f.path);
     expect(packed.size, "tarball bytes").toBeLessThan(2 * 2 ** 20);
-    for (const f of ["dist/passes/index.js", "dist/passes/index.d.ts", "dist/passes/io/onnx.proto", "dist/cli/main.js", "dist/web/index.html", "dist/web/main.js", "dist/web/worker.js", "models/fixtures/full-bn-einsum-op17-static.onnx", "README.md", "package.json"]) {
+    for (const f of ["dist/passes/index.js", "dist/passes/index.d.ts", "dist/passes/io/onnx.proto", "dist/cli/main.js", "dist/web/index.html", "dist/web/main.js", "dist/web/worker.js", "models/fixtures/full-bn-einsum-op17-static.onnx", "README.md", "LICENSE", "docs/library.md", "package.json"]) {
       expect(files, f).toContain(f);
     }
     // no .wasm: the page's onnxruntime-web files come from the installed dependency
-    expect(files.filter((f) => !/^(dist\/.*\.(js|d\.ts|proto)|dist\/web\/index\.html|models\/fixtures\/full-bn-einsum-op17-static\.onnx|README\.md|package\.json)$/.test(f))).toEqual([]);
+    expect(files.filter((f) => !/^(dist\/.*\.(js|d\.ts|proto)|dist\/web\/index\.html|models\/fixtures\/full-bn-einsum-op17-static\.onnx|README\.md|LICENSE|docs\/[\w-]+\.(md|png)|package\.json)$/.test(f))).toEqual([]);
 
-    // a fresh consumer project, set up as the README's "Using onnx-reparam from another project" says
+    // a fresh consumer project, set up as docs/library.md's "Installing" says
     const app = join(root, "app");
     mkdirSync(app);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module", allowScripts: { "onnxruntime-node": false } }));
@@ -59,7 +59,7 @@ describe("the npm package", () => {
     expect(existsSync(join(pkg, "test"))).toBe(false);
     expect(existsSync(join(app, "node_modules", "tsx"))).toBe(false); // no TypeScript runner at run time
 
-    // plain .mjs: the README's Library example, on the demo model shipped in the package
+    // plain .mjs: the Library example of docs/library.md, on the demo model shipped in the package
     const out = join(app, "out");
     mkdirSync(out);
     writeFileSync(join(app, "example.mjs"), readmeLibraryExample(join(pkg, "models/fixtures/full-bn-einsum-op17-static.onnx"), out));

@@ -1,4 +1,4 @@
-// The core runs from bytes with any onnxruntime (README "Where the code runs"): the same job
+// The core runs from bytes with any onnxruntime (docs/design.md "Where the code runs"): the same job
 // on bytes gives the CLI's bytes and report, and the browser bundle holds nothing of Node
 // (`onnx-reparam web` itself: test/web-cli.test.ts and test/web-server.test.ts).
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// The README's Library example, run by tests against the sources (api.test.ts) and
+// The Library example of docs/library.md, run by tests against the sources (api.test.ts) and
 // against the installed tarball (package.test.ts).
 import { expect } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
@@ -6,16 +6,16 @@ import { join } from "node:path";
 import { loadModel } from "../../passes/io/model-io.ts";
 import { REPO } from "./fixtures.ts";
 
-/** The ```js block under "## Library" in README.md, with its file names pointed at the demo model and a temp dir. */
+/** The ```js block under "## Library" in docs/library.md, with its file names pointed at the demo model and a temp dir. */
 export function readmeLibraryExample(input: string, outDir: string): string {
-  const readme = readFileSync(join(REPO, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("\n## Library"));
+  const doc = readFileSync(join(REPO, "docs", "library.md"), "utf8");
+  const section = doc.slice(doc.indexOf("\n## Library"));
   const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!code) throw new Error("README.md: no ```js block under ## Library");
+  if (!code) throw new Error("docs/library.md: no ```js block under ## Library");
   return code.replaceAll('"yolo_world.onnx"', JSON.stringify(input)).replaceAll(/"(yolo_world\.[a-z.]+)"/g, (_, f: string) => JSON.stringify(join(outDir, f)));
 }
 
-/** What the README example must have done: rewritten 7 sites of the demo model, twice, the second time with the proof. */
+/** What the Library example must have done: rewritten 7 sites of the demo model, twice, the second time with the proof. */
 export function checkReadmeExampleRun(stdout: string, out: string): void {
   expect(stdout).toMatch(/rewrote 7 site\(s\)/);
   expect(stdout).toMatch(/validation passed: true/);
