@@ -16,6 +16,7 @@ import { segSize, type Probe, type Segment } from "./segments.ts";
 import { patchShapes } from "./shape-patches.ts";
 import type { TextSource } from "./derived.ts";
 import { strayVocabularyCopies } from "./stray-copies.ts";
+import { SizeCapError } from "../io/size-cap.ts";
 
 export interface ProbeMaps { a: Map<string, number[]>; b: Map<string, number[]> | null }
 
@@ -93,17 +94,18 @@ export function retarget(g: GraphIR, probe: ProbeMaps, sources: TextSource[], fr
       const c = prop.axes.get(o.name!);
       if (c) s[c.axis] = segSize(c.segs, to);
       return [o.name!, s];
-    } catch { return [o.name!, null]; }
+    } catch (e) { if (e instanceof SizeCapError) throw e; return [o.name!, null]; }
   }));
   const want = { a: expected(pa), b: expected(pb) };
   // Read every original shape the patches will need before anything changes.
-  for (const n of prop.shapeNodes) { for (const v of [...(n.input ?? []), ...(n.output ?? [])]) if (v) { try { pa.shape(v); } catch { /* read again later */ } } }
+  for (const n of prop.shapeNodes) { for (const v of [...(n.input ?? []), ...(n.output ?? [])]) if (v) { try { pa.shape(v); } catch (e) { if (e instanceof SizeCapError) throw e; /* else read again later */ } } }
 
   swap();
   let edits: string[];
   try {
     edits = patchShapes({ graph: g, shapes: probe, axes: prop.axes, originalShape: (v) => pa.shape(v), originalValues: (v) => pa.values(v), from, to }, prop.shapeNodes);
   } catch (e) {
+    if (e instanceof SizeCapError) throw e;
     throw new ReparamError(`cannot retarget the vocabulary: ${typeof e === "string" ? e : (e as Error).message}`);
   }
   edits.push(...resizeDeclared(g, prop.axes, from, to));
