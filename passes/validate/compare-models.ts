@@ -145,7 +145,8 @@ export async function compareModels(rt: OrtRuntime, original: ModelSource, rewri
         const expected = map ? gatherAxis(fromOrt(a), [...a.dims], map) : { data: fromOrt(a), dims: [...a.dims] };
         // A missing output or a changed shape cannot pass: compare against nothing.
         const same = b && expected.dims.join() === b.dims.join();
-        return compareOutput(name, expected.dims, expected.data, same ? fromOrt(b) : [], atol, rtol);
+        const c = compareOutput(name, expected.dims, expected.data, same ? fromOrt(b) : [], atol, rtol);
+        return same ? c : { ...c, shapeMismatch: { expected: expected.dims, actual: b ? [...b.dims] : null } };
       });
       runs.push({ inputs: inputs.map(({ name, shape }) => ({ name, shape })), passed: outputs.every((o) => o.passed), outputs });
     }

@@ -10,7 +10,7 @@ import type { ValueInfo } from "../io/onnx-types.ts";
 import type { GraphIR } from "../ir/graph.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { ConstantFolder } from "../fold/fold-constants.ts";
-import { ReparamError } from "../errors.ts";
+import { plural, ReparamError } from "../errors.ts";
 import { propagateClassAxis } from "./class-axis.ts";
 import { segSize, type Probe, type Segment } from "./segments.ts";
 import { patchShapes } from "./shape-patches.ts";
@@ -77,7 +77,7 @@ export function retarget(g: GraphIR, probe: ProbeMaps, sources: TextSource[], fr
   const pa = recordingProbe(g, probe.a);
   const pb = probe.b ? recordingProbe(g, probe.b) : null;
   // With one class, the class axis cannot be told from the size-1 axes around it.
-  if (from < 2) throw new ReparamError(`cannot retarget the vocabulary: the model's text '${name}' has ${from} row; a single-class export cannot be followed (export it with two or more classes)`);
+  if (from < 2) throw new ReparamError(`cannot retarget the vocabulary: the model's text '${name}' has ${plural(from, "row")}; a single-class export cannot be followed (export it with two or more classes)`);
   const prop = propagateClassAxis(g, pa, sources, from);
   if ("refusal" in prop) throw new ReparamError(`cannot retarget the vocabulary: ${prop.refusal}`);
   const stray = strayVocabularyCopies(g, new Set(prop.axes.keys()), from);
