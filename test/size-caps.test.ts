@@ -105,6 +105,23 @@ describe("dims are checked as a file states them", () => {
     expect(() => readTensor(u)).toThrow(/dim 9007199254740993 is not/);
   });
 
+  it("external data: offset and length are decimal byte counts, the length matches the dims, all before reading", () => {
+    const dir = mkdtempSync(join(root, "ext-"));
+    writeFileSync(join(dir, "w.bin"), new Uint8Array(64));
+    const ext = (dims: number[], kv: Record<string, string>) => ({
+      name: "w", data_type: DT.FLOAT, dims: dims.map((d) => Long.fromNumber(d)), data_location: 1,
+      external_data: Object.entries({ location: "w.bin", ...kv }).map(([key, value]) => ({ key, value })),
+    });
+    expect(readTensor(ext([4], { offset: "16", length: "16" }), dir)?.data.length).toBe(4);
+    for (const bad of ["1e3", "-5", "0x10", "", " 7", "99999999999999999"]) {
+      expect(() => readTensor(ext([4], { offset: bad }), dir), bad).toThrow(/external data offset .* is not a byte count/);
+    }
+    expect(() => readTensor(ext([4], { length: "12" }), dir)).toThrow(/raw_data has 12 bytes|external data has 12 bytes, shape needs 16/);
+    expect(() => readTensor(ext([4], { offset: "8" }), dir)).toThrow(/external data has 56 bytes, shape needs 16/);
+    expect(() => readTensor(ext([4], { length: String(2 ** 40) }), dir)).toThrow(/runs past the end/);
+    expect(() => readTensor(ext([1 << 20, 1 << 20], {}), dir)).toThrow(SizeCapError);
+  });
+
   it("a folder with a smaller cap refuses at that cap, naming the op", () => {
     const bomb = B.expandBomb(1, 4);
     const g = new GraphIR(loadModel(encodeModel(bomb.model)).proto.graph!);
