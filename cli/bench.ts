@@ -1,6 +1,6 @@
 // `onnx-reparam bench A.onnx [B.onnx]`: onnxruntime-node latency, A and B alternating.
 import type { Argv, CommandModule } from "yargs";
-import { EXIT } from "../passes/errors.ts";
+import { EXIT, plural } from "../passes/errors.ts";
 import { benchModels, type BenchModelsResult } from "../passes/job/bench-models.ts";
 import { inputOptions, parsedInputs, single } from "./input-data.ts";
 import { progressLine } from "./progress.ts";
@@ -41,7 +41,7 @@ const ms = (t: number) => `${t < 10 ? t.toFixed(2) : t.toFixed(1)} ms`;
 
 export function benchText(r: BenchModelsResult, a: string, b?: string): string {
   const inputs = r.inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(" ");
-  const lines = [`bench: ${r.rounds} round(s) after ${r.warmup} warm-up run(s) each; onnxruntime-node CPU, ${r.threads ?? "default"} thread(s), optimization all; inputs ${inputs}`];
+  const lines = [`bench: ${plural(r.rounds, "round")} after ${plural(r.warmup, "warm-up run")} each; onnxruntime-node CPU, ${r.threads == null ? "default threads" : plural(r.threads, "thread")}, optimization all; inputs ${inputs}`];
   lines.push(`  A ${a}: median ${ms(r.a.median)}, min ${ms(r.a.min)}`);
   if (r.b && r.ratio !== null) {
     lines.push(`  B ${b}: median ${ms(r.b.median)}, min ${ms(r.b.min)}`);

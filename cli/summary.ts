@@ -1,8 +1,9 @@
 // Human-readable result: one line per site, one per validated output.
 import type { ReparamFileResult } from "../passes/job/reparam-file.ts";
 import type { SiteReport } from "../passes/rules/site.ts";
-import type { OutputComparison } from "../passes/validate/compare.ts";
+import { shapesDiffer, type OutputComparison } from "../passes/validate/compare.ts";
 import type { ModelClasses } from "../passes/pipeline/model-classes.ts";
+import { plural } from "../passes/errors.ts";
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
 
@@ -57,12 +58,13 @@ export function printClasses(c: ModelClasses): void {
 export function printVocabulary(r: ReparamFileResult): void {
   const v = r.vocabulary;
   if (!v) return;
-  const what = v.from === null ? `${v.to} classes bound from ${v.source} to the text input '${v.text}'` : `${v.from} -> ${v.to} classes from ${v.source} (text '${v.text}')`;
+  const what = v.from === null ? `${plural(v.to, "class", "classes")} bound from ${v.source} to the text input '${v.text}'` : `${v.from} -> ${plural(v.to, "class", "classes")} from ${v.source} (text '${v.text}')`;
   process.stdout.write(`vocabulary: ${what}; names ${v.names}${v.proof ? `; proof ${v.proof}` : ""}\n`);
   for (const e of v.edits) process.stdout.write(`  followed: ${e}\n`);
 }
 
 /** One validated output: pass/fail and how far apart the two models are. */
-export function outputLine(o: OutputComparison): string {
+export function outputLine(o: OutputComparison, a = "the original", b = "the rewritten"): string {
+  if (o.shapeMismatch) return `  FAIL ${o.name.padEnd(12)} ${shapesDiffer(o.shapeMismatch, a, b)}\n`;
   return `  ${o.passed ? "ok  " : "FAIL"} ${o.name.padEnd(12)} max|d| ${fmt(o.maxAbsDiff)}  max rel ${fmt(o.maxRelDiff)}  cos ${o.cosine.toFixed(7)}  min atol ${fmt(o.minPassingAtol)}  NaN ${o.nan.original}/${o.nan.rewritten}  Inf ${o.inf.original}/${o.inf.rewritten}\n`;
 }

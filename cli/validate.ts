@@ -1,7 +1,8 @@
 // `onnx-reparam validate A.onnx B.onnx`: do two models with the same inputs and outputs
 // compute the same thing? Exit 0 they agree, 1 they do not, 2 bad input.
 import type { Argv, CommandModule } from "yargs";
-import { EXIT } from "../passes/errors.ts";
+import { EXIT, plural } from "../passes/errors.ts";
+import { shapesDiffer } from "../passes/validate/compare.ts";
 import { validateFiles } from "../passes/validate/validate-files.ts";
 import { inputOptions, parsedInputs, single } from "./input-data.ts";
 import { progressLine } from "./progress.ts";
@@ -32,12 +33,12 @@ export const validateCommand: CommandModule = {
     if (argv.json) out.write(JSON.stringify({ exitCode, ...r }, null, 2) + "\n");
     else {
       const inputs = r.runs[0].inputs.map((i) => `${i.name}:${i.shape.join("x")}`).join(" ");
-      out.write(`validate ${r.a} (A) against ${r.b} (B): atol ${r.atol}, rtol ${r.rtol}; ${r.runs.length} run(s), seeds ${r.runs.map((x) => x.seed).join(", ")}; inputs ${inputs}\n`);
+      out.write(`validate ${r.a} (A) against ${r.b} (B): atol ${r.atol}, rtol ${r.rtol}; ${plural(r.runs.length, "run")}, seeds ${r.runs.map((x) => x.seed).join(", ")}; inputs ${inputs}\n`);
       out.write(`worst per output over the runs:\n`);
-      for (const o of r.outputs) out.write(outputLine(o));
+      for (const o of r.outputs) out.write(outputLine(o, "A", "B"));
       out.write(r.passed ? "PASSED: the models agree\n" : "");
     }
-    if (!r.passed) process.stderr.write(`onnx-reparam: the models disagree (${r.outputs.filter((o) => !o.passed).map((o) => `${o.name}: needs atol ${o.minPassingAtol.toExponential(2)}`).join("; ")})\n`);
+    if (!r.passed) process.stderr.write(`onnx-reparam: the models disagree (${r.outputs.filter((o) => !o.passed).map((o) => (o.shapeMismatch ? `${o.name}: ${shapesDiffer(o.shapeMismatch, "A", "B")}` : `${o.name}: needs atol ${o.minPassingAtol.toExponential(2)}`)).join("; ")})\n`);
     process.exit(exitCode);
   },
 };

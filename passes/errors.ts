@@ -9,6 +9,9 @@ export class ReparamError extends Error {
   }
 }
 
+/** "1 class", "2 classes": a count in a message agrees with its noun. */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
 /** The bytes are not a well-formed ONNX model. */
 export class ModelFormatError extends ReparamError {
   constructor(readonly source: string, readonly detail: string) {

@@ -49,6 +49,6 @@ describe.concurrent("--json", () => {
     expect(j.speed.rounds).toBeGreaterThanOrEqual(3);
     expect(j.speed.ratio).toBeGreaterThan(0);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/PASSED[\s\S]*rewrote 7 site\(s\)[\s\S]*\nspeed-up: \d+\.\d\dx \(original/);
+    expect(text.stdout).toMatch(/PASSED[\s\S]*rewrote 7 sites[\s\S]*\nspeed-up: \d+\.\d\dx \(original/);
   });
 });

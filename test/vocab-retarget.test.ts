@@ -155,8 +155,11 @@ describe("names metadata and bad input", () => {
   const base = () => readNpy(fixturePath("vocab/texts-k20.npy"));
 
   it.each([
-    ["NaN", () => { const t = base(); t.data[3 * 512 + 7] = NaN; return bad("nan.npy", t.dims, t.data); }, /row 3 holds NaN/],
-    ["Inf", () => { const t = base(); t.data[5 * 512] = Infinity; return bad("inf.npy", t.dims, t.data); }, /row 5 holds Infinity/],
+    ["NaN", () => { const t = base(); t.data[3 * 512 + 7] = NaN; return bad("nan.npy", t.dims, t.data); }, /row 4 of .*nan\.npy holds NaN \(column 8\)/],
+    ["Inf", () => { const t = base(); t.data[5 * 512] = Infinity; return bad("inf.npy", t.dims, t.data); }, /row 6 of .*inf\.npy holds Infinity \(column 1\)/],
+    // A float32-representable row whose scores overflow: |t|^2 = 512e60 (issue 17: it used to say "validation failed").
+    ["magnitude 1e30", () => { const t = base(); t.data.fill(1e30, 2 * 512, 3 * 512); return bad("huge.npy", t.dims, t.data); }, /row 3 of .*huge\.npy has L2 norm 2\.26e\+31: its square overflows float32/],
+    ["beyond float32", () => { const t = base(); t.data[7 * 512 + 1] = 1e39; return bad("f64.npy", t.dims, t.data, "<f8"); }, /row 8 of .*f64\.npy holds 1e\+39 \(column 2\), beyond float32's range/],
     ["D mismatch", () => bad("d.npy", [20, 256], new Float32Array(20 * 256).fill(0.1)), /D = 256.*D = 512/],
     ["K' = 0", () => bad("k0.npy", [0, 512], new Float32Array(0)), /no rows/],
   ])("%s is refused with one line, exit 2, nothing written", async (_, make, message) => {
@@ -185,7 +188,7 @@ describe("names metadata and bad input", () => {
     writeFileSync(dup, [...Array(19).keys()].map((i) => `c${i}`).concat("c0").join("\n"));
     const r = await reparamFile({ input: fixturePath(fx.file), output: join(tmp, "warn.onnx"), textEmbed: bad("zero.npy", t.dims, t.data), names: dup, validate: false });
     expect(r.exitCode).toBe(0);
-    expect(r.warnings.join("\n")).toMatch(/row 2 is all zeros/);
+    expect(r.warnings.join("\n")).toMatch(/row 3 is all zeros/);
     expect(r.warnings.join("\n")).toMatch(/"c0" appears more than once/);
   });
 

@@ -5,6 +5,7 @@ import { DT } from "../io/onnx-types.ts";
 import { f16BitsToF32, f32ToF16Bits, bf16BitsToF32, f32ToBf16Bits } from "../io/half.ts";
 import { numel, type ConstTensor } from "../ir/tensor.ts";
 import { gemm } from "./gemm.ts";
+import { SizeCapError } from "../io/size-cap.ts";
 
 export function roundTo(dtype: number, data: Float64Array): Float64Array {
   switch (dtype) {
@@ -132,6 +133,9 @@ export function expand(t: ConstTensor, shape: number[]): ConstTensor {
 }
 
 export function transpose(t: ConstTensor, perm: number[]): ConstTensor {
+  if (perm.length !== t.dims.length || new Set(perm).size !== perm.length || perm.some((p) => !(p >= 0 && p < perm.length && Number.isInteger(p)))) {
+    throw new Error(`perm [${perm.slice(0, 8)}] is not a permutation of rank ${t.dims.length}`);
+  }
   const dims = perm.map((p) => t.dims[p]);
   // Moving only size-1 axes keeps memory order: a relabelling of dims, no copy.
   const moved = perm.filter((p) => t.dims[p] !== 1);
@@ -195,10 +199,19 @@ export function matmulDims(a: number[], b: number[]): number[] {
   return [...batch, ...(a.length === 1 ? [] : [ad[ad.length - 2]]), ...(b.length === 1 ? [] : [bd[bd.length - 1]])];
 }
 
+/** Output dims of ONNX Concat; every operand must have the first one's rank and dims off the axis. */
+export function concatDims(shapes: readonly number[][], axis: number): number[] {
+  if (shapes.length === 0) throw new Error("Concat of nothing");
+  const rank = shapes[0].length, ax = normAxis(axis, rank);
+  const bad = shapes.find((s) => s.length !== rank || s.some((d, i) => i !== ax && d !== shapes[0][i]));
+  if (bad) throw new Error(`cannot concatenate [${shapes[0]}] and [${bad}] on axis ${axis}`);
+  const dims = [...shapes[0]];
+  dims[ax] = shapes.reduce((s, d) => s + d[ax], 0);
+  return dims;
+}
+
 export function concat(ts: ConstTensor[], axis: number): ConstTensor {
-  const rank = ts[0].dims.length, ax = normAxis(axis, rank);
-  const dims = [...ts[0].dims];
-  dims[ax] = ts.reduce((s, t) => s + t.dims[ax], 0);
+  const dims = concatDims(ts.map((t) => t.dims), axis), ax = normAxis(axis, dims.length);
   const outer = numel(dims.slice(0, ax)), data = new Float64Array(numel(dims));
   let o = 0;
   for (let i = 0; i < outer; i++) for (const t of ts) {
@@ -208,10 +221,15 @@ export function concat(ts: ConstTensor[], axis: number): ConstTensor {
   return { dtype: ts[0].dtype, dims, data };
 }
 
+export function gatherDims(data: readonly number[], indices: readonly number[], axis: number): number[] {
+  const ax = normAxis(axis, data.length);
+  return [...data.slice(0, ax), ...indices, ...data.slice(ax + 1)];
+}
+
 export function gather(t: ConstTensor, indices: ConstTensor, axis: number): ConstTensor {
   const ax = normAxis(axis, t.dims.length);
   const outer = numel(t.dims.slice(0, ax)), inner = numel(t.dims.slice(ax + 1)), size = t.dims[ax];
-  const dims = [...t.dims.slice(0, ax), ...indices.dims, ...t.dims.slice(ax + 1)];
+  const dims = gatherDims(t.dims, indices.dims, axis);
   const data = new Float64Array(numel(dims));
   let o = 0;
   for (let i = 0; i < outer; i++) for (const raw of indices.data) {
@@ -253,19 +271,26 @@ export function slice(t: ConstTensor, starts: number[], ends: number[], axes: nu
 }
 
 export function reshapeDims(inDims: number[], target: number[], allowzero: boolean): number[] {
+  // -1 infers a dim, 0 copies one; anything else below 0 is no shape at all (and -2 x -1 x 256 would still count 512).
+  const bad = target.find((d) => !Number.isSafeInteger(d) || d < -1);
+  if (bad !== undefined) throw new SizeCapError(`Reshape target [${target.slice(0, 8)}] holds ${bad}`);
   const dims = target.map((d, i) => (d === 0 && !allowzero ? inDims[i] : d));
   const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const n = numel(inDims);
   const out = dims.map((d) => (d === -1 ? n / known : d));
-  if (numel(out) !== n || out.some((d) => !Number.isInteger(d))) throw new Error(`cannot reshape [${inDims}] to [${target}]`);
+  if (numel(out) !== n || out.some((d) => !Number.isInteger(d) || d < 0) || dims.filter((d) => d === -1).length > 1) throw new Error(`cannot reshape [${inDims}] to [${target}]`);
   return out;
+}
+
+export function tileDims(dims: readonly number[], repeats: readonly number[]): number[] {
+  if (repeats.length !== dims.length) throw new Error(`Tile repeats [${repeats}] do not match rank ${dims.length}`);
+  return dims.map((d, i) => d * repeats[i]);
 }
 
 /** ONNX Tile: each axis repeated `repeats[i]` times. */
 export function tile(t: ConstTensor, repeats: number[]): ConstTensor {
-  if (repeats.length !== t.dims.length) throw new Error(`Tile repeats [${repeats}] do not match rank ${t.dims.length}`);
+  const dims = tileDims(t.dims, repeats);
   if (repeats.every((r) => r === 1)) return t;
-  const dims = t.dims.map((d, i) => d * repeats[i]);
   const inStr = strides(t.dims), outStr = strides(dims);
   const data = new Float64Array(numel(dims));
   for (let i = 0; i < data.length; i++) {
@@ -275,6 +300,31 @@ export function tile(t: ConstTensor, repeats: number[]): ConstTensor {
       j += (c % t.dims[a]) * inStr[a];
     }
     data[i] = t.data[j];
+  }
+  return { dtype: t.dtype, dims, data };
+}
+
+/** Output dims of ONNX Pad: each axis grows by its begin and end pad (negative pads crop). */
+export function padDims(dims: readonly number[], pads: readonly number[]): number[] {
+  const rank = dims.length;
+  if (pads.length !== 2 * rank) throw new Error(`Pad pads [${pads.slice(0, 8)}] do not match rank ${rank}`);
+  return dims.map((d, i) => d + pads[i] + pads[i + rank]);
+}
+
+/** ONNX Pad in constant mode. */
+export function pad(t: ConstTensor, pads: number[], value: number): ConstTensor {
+  const rank = t.dims.length, dims = padDims(t.dims, pads);
+  const n = numel(dims), data = new Float64Array(n).fill(value);
+  const inStr = strides(t.dims), outStr = strides(dims);
+  for (let i = 0; i < n; i++) {
+    let rem = i, j = 0, inside = true;
+    for (let a = 0; a < rank && inside; a++) {
+      const c = Math.floor(rem / outStr[a]); rem -= c * outStr[a];
+      const src = c - pads[a];
+      inside = src >= 0 && src < t.dims[a];
+      j += src * inStr[a];
+    }
+    if (inside) data[i] = t.data[j];
   }
   return { dtype: t.dtype, dims, data };
 }

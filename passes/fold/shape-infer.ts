@@ -4,6 +4,7 @@
 import type { Node } from "../io/onnx-types.ts";
 import { attr, attrString } from "../ir/graph.ts";
 import { toNumber } from "../ir/tensor.ts";
+import { SizeCapError } from "../io/size-cap.ts";
 import * as K from "./kernels.ts";
 import { parseEquation } from "../ir/einsum-equation.ts";
 import type { ValueSource } from "./folded.ts";
@@ -29,6 +30,7 @@ export function inferShape(f: ValueSource, name: string): number[] | string {
   try {
     return shapeOfNode(f, n, n.output!.indexOf(name));
   } catch (e) {
+    if (e instanceof SizeCapError) throw e;
     // Values computed from constants and shapes (anchor grids: Range, ConstantOfShape...) fold.
     const folded = f.fold(name);
     if (folded.ok) return folded.value.dims;

@@ -14,18 +14,25 @@ export function externalRef(t: Tensor): ExternalRef | null {
   const kv = new Map((t.external_data ?? []).map((e) => [e.key ?? "", e.value ?? ""]));
   const location = kv.get("location");
   if (!location) throw new ReparamError(`tensor '${t.name}': external data without a location`);
-  return { location, offset: Number(kv.get("offset") ?? 0), length: kv.has("length") ? Number(kv.get("length")) : null };
+  // Decimal digits only: Number() would also take "", "1e9", "0x10" and " 7 ".
+  const count = (key: string): number => {
+    const v = kv.get(key)!;
+    if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) throw new ReparamError(`tensor '${t.name}': external data ${key} '${v.slice(0, 40)}' is not a byte count`);
+    return Number(v);
+  };
+  return { location, offset: kv.has("offset") ? count("offset") : 0, length: kv.has("length") ? count("length") : null };
 }
 
-type Reader = (t: Tensor, baseDir: string | null) => Uint8Array;
+/** Reads an external tensor's bytes; `expected` (its dims times its element size) is checked before anything is allocated. */
+type Reader = (t: Tensor, baseDir: string | null, expected?: number) => Uint8Array;
 let reader: Reader | null = null;
 
 export function setExternalDataReader(r: Reader): void { reader = r; }
 
 /** The bytes of an external tensor, through the registered reader. */
-export function externalBytes(t: Tensor, baseDir: string | null): Uint8Array {
+export function externalBytes(t: Tensor, baseDir: string | null, expected?: number): Uint8Array {
   if (!reader || baseDir == null) throw new ReparamError(`tensor '${t.name}': external data needs the model's directory; load the model from a path`);
-  return reader(t, baseDir);
+  return reader(t, baseDir, expected);
 }
 
 export function* allTensors(g: Graph): Generator<Tensor> {

@@ -60,8 +60,8 @@ function safeExternalPath(baseDir: string, location: string, tensor: string): st
   return resolve(baseDir, norm);
 }
 
-/** Reads just the byte range of one external tensor. */
-export function readExternalData(t: Tensor, baseDir: string | null): Uint8Array {
+/** Reads just the byte range of one external tensor (which must be `expected` bytes long, when given). */
+export function readExternalData(t: Tensor, baseDir: string | null, expected?: number): Uint8Array {
   const ref = externalRef(t);
   if (!ref) throw new Error(`tensor '${t.name}' is not external`);
   if (baseDir == null) throw new ReparamError(`tensor '${t.name}': external data needs the model's directory; load the model from a path`);
@@ -74,6 +74,7 @@ export function readExternalData(t: Tensor, baseDir: string | null): Uint8Array 
     if (ref.offset < 0 || length < 0 || ref.offset + length > size) {
       throw new ReparamError(`tensor '${t.name}': external range ${ref.offset}+${length} runs past the end of '${ref.location}' (${size} bytes)`);
     }
+    if (expected !== undefined && length !== expected) throw new ReparamError(`tensor '${t.name}': external data has ${length} bytes, shape needs ${expected}`);
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) done += readSync(fd, out, done, length - done, ref.offset + done);

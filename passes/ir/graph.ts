@@ -57,7 +57,7 @@ export class GraphIR {
   /** An initializer or a Constant node's value, as a typed tensor; null otherwise. */
   constant(value: string): ConstTensor | null {
     const init = this.initializers.get(value);
-    if (init) return readTensor(init, this.baseDir);
+    if (init) return readTensor(init, this.baseDir, `initializer '${value}'`);
     const p = this.producers.get(value);
     if (p && p.op_type === "Constant" && !p.domain) return constantNodeValue(p, this.baseDir);
     return null;
@@ -237,7 +237,7 @@ export function constantNodeValue(n: Node, baseDir: string | null): ConstTensor 
   if (!a) return null;
   const num = (v: unknown) => Number(v);
   switch (a.name) {
-    case "value": return a.t ? readTensor(a.t, baseDir) : null;
+    case "value": return a.t ? readTensor(a.t, baseDir, `Constant '${n.name || n.output?.[0] || ""}'`) : null;
     case "value_float": return { dtype: 1, dims: [], data: Float64Array.of(a.f ?? 0) };
     case "value_floats": return { dtype: 1, dims: [a.floats?.length ?? 0], data: Float64Array.from(a.floats ?? []) };
     case "value_int": return { dtype: 7, dims: [], data: Float64Array.of(num(a.i ?? 0)) };

@@ -5,6 +5,7 @@ import { DT, type Tensor } from "../io/onnx-types.ts";
 import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from "../io/half.ts";
 import { externalBytes, externalRef } from "../io/external-ref.ts";
 import { ReparamError } from "../errors.ts";
+import { admitDims, int64Dims } from "../io/size-cap.ts";
 import Long from "long";
 
 import type { ConstTensor } from "../io/const-tensor.ts";
@@ -25,27 +26,39 @@ function viewOf<T>(Ctor: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_
   return new Ctor(copy.buffer as ArrayBuffer, copy.byteOffset, n);
 }
 
-/** Reads an initializer / Constant value. Returns null for types folding does not handle. */
-export function readTensor(t: Tensor, baseDir: string | null = null): ConstTensor | null {
-  const dims = (t.dims ?? []).map(toNumber);
-  const n = numel(dims);
+/** Bytes per element of the types folding decodes from raw_data (others are not folded). */
+const RAW_BYTES: Readonly<Record<number, number>> = {
+  [DT.FLOAT]: 4, [DT.DOUBLE]: 8, [DT.FLOAT16]: 2, [DT.BFLOAT16]: 2, [DT.INT32]: 4, [DT.INT64]: 8, [DT.INT8]: 1, [DT.UINT8]: 1, [DT.BOOL]: 1,
+};
+
+/**
+ * Reads an initializer / Constant value. Returns null for types folding does not handle.
+ * The dims are checked against the size cap before any byte is read or decoded: dims that
+ * claim 2^40 elements over a few bytes of raw_data never reach an allocation. `what` names
+ * the tensor in a refusal (a Constant's tensor usually has no name of its own).
+ */
+export function readTensor(t: Tensor, baseDir: string | null = null, what = `tensor '${t.name ?? ""}'`): ConstTensor | null {
+  const dims = int64Dims(what, t.dims ?? []);
+  const n = admitDims(what, dims);
   const dtype = t.data_type ?? 0;
+  const bytesPer = RAW_BYTES[dtype];
   let raw = t.raw_data && t.raw_data.length ? t.raw_data : null;
-  if (externalRef(t)) raw = externalBytes(t, baseDir);
-  const checkLen = (bytesPer: number) => {
-    if (raw && raw.length !== n * bytesPer) throw new ReparamError(`tensor '${t.name}': raw_data has ${raw.length} bytes, shape needs ${n * bytesPer}`);
-  };
+  if (externalRef(t)) {
+    if (!bytesPer) return null;
+    raw = externalBytes(t, baseDir, n * bytesPer);
+  }
+  if (raw && bytesPer && raw.length !== n * bytesPer) throw new ReparamError(`${what}: raw_data has ${raw.length} bytes, shape needs ${n * bytesPer}`);
   const fromRaw = (): ArrayLike<number> | null => {
     if (!raw) return null;
     switch (dtype) {
-      case DT.FLOAT: checkLen(4); return viewOf(Float32Array, raw, n);
-      case DT.DOUBLE: checkLen(8); return viewOf(Float64Array, raw, n);
-      case DT.FLOAT16: checkLen(2); return f16ToF32Array(viewOf(Uint16Array, raw, n));
-      case DT.BFLOAT16: checkLen(2); return bf16ToF32Array(viewOf(Uint16Array, raw, n));
-      case DT.INT32: checkLen(4); return viewOf(Int32Array, raw, n);
-      case DT.INT64: checkLen(8); return Array.from(viewOf(BigInt64Array, raw, n), Number);
-      case DT.INT8: checkLen(1); return viewOf(Int8Array, raw, n);
-      case DT.UINT8: case DT.BOOL: checkLen(1); return raw;
+      case DT.FLOAT: return viewOf(Float32Array, raw, n);
+      case DT.DOUBLE: return viewOf(Float64Array, raw, n);
+      case DT.FLOAT16: return f16ToF32Array(viewOf(Uint16Array, raw, n));
+      case DT.BFLOAT16: return bf16ToF32Array(viewOf(Uint16Array, raw, n));
+      case DT.INT32: return viewOf(Int32Array, raw, n);
+      case DT.INT64: return Array.from(viewOf(BigInt64Array, raw, n), Number);
+      case DT.INT8: return viewOf(Int8Array, raw, n);
+      case DT.UINT8: case DT.BOOL: return raw;
       default: return undefined as never;
     }
   };

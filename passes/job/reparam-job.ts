@@ -12,7 +12,8 @@ import type { ValueInfo } from "../io/onnx-types.ts";
 import type { Tolerance, ValidationReport } from "../validate/compare-models.ts";
 import { proveRewrite } from "../validate/prove-rewrite.ts";
 import type { ProofEnv } from "../validate/proof-env.ts";
-import { EXIT, ReparamError } from "../errors.ts";
+import { EXIT, plural, ReparamError } from "../errors.ts";
+import { shapesDiffer } from "../validate/compare.ts";
 import type { SiteReport } from "../rules/site.ts";
 import type { NeckLayout } from "../rules/neck-emit.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
@@ -107,7 +108,7 @@ export async function reparamJob(model: LoadedModel, o: ReparamJobOptions, env: 
   write();
   return finish({
     exitCode: passed ? EXIT.OK : EXIT.VALIDATION_FAILED,
-    message: passed ? `${result.vocabulary ? (result.vocabulary.selected ? `kept ${result.vocabulary.to} of ${result.vocabulary.from} classes and ` : `retargeted to ${result.vocabulary.to} classes and `) : ""}rewrote ${rewritten} site(s) into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
+    message: passed ? `${result.vocabulary ? (result.vocabulary.selected ? `kept ${result.vocabulary.to} of ${plural(result.vocabulary.from, "class", "classes")} and ` : `retargeted to ${plural(result.vocabulary.to, "class", "classes")} and `) : ""}rewrote ${plural(rewritten, "site")} into ${o.output}${validation ? " (validated)" : " (not validated)"}` : `validation failed (${failedOutputs(validation!)}); written anyway (--force)`,
     validation, written: true,
   });
 }
@@ -116,11 +117,13 @@ function describeSites(sites: SiteReport[], selection: string): string {
   if (sites.length === 0) return selection === "all" ? "no head or neck contraction found" : `no ${selection} contraction found (--sites ${selection})`;
   const reasons = new Map<string, number>();
   for (const s of sites) reasons.set(`${s.kind}: ${s.reason}`, (reasons.get(`${s.kind}: ${s.reason}`) ?? 0) + 1);
-  return [...reasons].map(([r, n]) => `${n} site(s) skipped, ${r}`).join("; ");
+  return [...reasons].map(([r, n]) => `${plural(n, "site")} skipped, ${r}`).join("; ");
 }
 
 function failedOutputs(v: ValidationReport): string {
-  const own = v.outputs.filter((o) => !o.passed).map((o) => `${o.name}: max abs diff ${o.maxAbsDiff.toExponential(2)}, needs atol ${o.minPassingAtol.toExponential(2)} > ${v.atol}`);
+  const own = v.outputs.filter((o) => !o.passed).map((o) => (o.shapeMismatch
+    ? `${o.name}: ${shapesDiffer(o.shapeMismatch, "original", "rewritten")}`
+    : `${o.name}: max abs diff ${o.maxAbsDiff.toExponential(2)}, needs atol ${o.minPassingAtol.toExponential(2)} > ${v.atol}`));
   const bk = v.bookkeeping && !v.bookkeeping.passed ? [`class bookkeeping: ${failedOutputs(v.bookkeeping)}`] : [];
   return [...bk, ...own].join("; ");
 }

@@ -14,7 +14,7 @@ export function parseInputShapes(specs: string[]): Map<string, number[]> {
     const m = /^(.+):(\d+(?:x\d+)*)$/.exec(s);
     if (!m) throw new ReparamError(`--input-shape '${s}': expected NAME:DxDx... (e.g. images:1x3x640x640)`);
     const dims = m[2].split("x").map(Number);
-    if (dims.some((d) => d < 1)) throw new ReparamError(`--input-shape '${s}': every dim must be at least 1`);
+    if (dims.some((d) => d < 1 || !Number.isSafeInteger(d))) throw new ReparamError(`--input-shape '${s}': every dim must be a whole number from 1 to 2^53`);
     out.set(m[1], dims);
   }
   return out;

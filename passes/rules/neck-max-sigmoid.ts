@@ -15,6 +15,7 @@ import {
   type Rule, type RuleContext, type SiteReport,
 } from "./site.ts";
 import { emitNeck, type NeckLayout } from "./neck-emit.ts";
+import { SizeCapError } from "../io/size-cap.ts";
 
 interface NeckMatch {
   form: "einsum" | "matmul";
@@ -115,6 +116,7 @@ function checkSplit(ctx: RuleContext, reshape5: Node, m: number, c: number): str
     try {
       d = reshapeDims(xs, target, allowzero(reshape5));
     } catch (e) {
+      if (e instanceof SizeCapError) throw e;
       return `cannot prove the head split: ${(e as Error).message}`;
     }
     if (xs.length !== 4 || xs[1] !== m * c || d.join() !== [xs[0], m, c, xs[2], xs[3]].join()) return `block input [${xs}] is not split as (B, ${m}, ${c}, H, W)`;

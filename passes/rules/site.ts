@@ -8,6 +8,7 @@ import { toNumber } from "../ir/tensor.ts";
 import type { TextFolders } from "./text-operand.ts";
 import type { ConstantFolder, Folded } from "../fold/fold-constants.ts";
 import type { NeckLayout } from "./neck-emit.ts";
+import { SizeCapError } from "../io/size-cap.ts";
 
 export type SiteKind = "head" | "neck";
 
@@ -129,6 +130,7 @@ export function shapeProof(f: () => string | null): string | null {
   try {
     return f();
   } catch (e) {
+    if (e instanceof SizeCapError) throw e;
     return `cannot prove the reshapes: ${(e as Error)?.message ?? String(e)}`;
   }
 }

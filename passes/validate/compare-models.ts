@@ -6,6 +6,7 @@ import { f16ToF32Array, f32ToF16Array } from "../io/half.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { compareOutput, type OutputComparison } from "./compare.ts";
 import { EXIT, ReparamError } from "../errors.ts";
+import { admitDims } from "../io/size-cap.ts";
 import type { ModelSource, OrtRuntime, OrtSession, OrtTensor } from "./runtime.ts";
 
 export interface Tolerance { atol: number; rtol: number }
@@ -94,7 +95,8 @@ export function makeFeeds(rt: OrtRuntime, inputs: ValidationInput[], seed: numbe
   const feeds: Record<string, OrtTensor> = {};
   inputs.forEach((inp, i) => {
     const b = bound.get(inp.name);
-    const n = inp.shape.reduce((a, c) => a * c, 1);
+    // Declared dims can ask for anything (1 x 3 x 10^5 x 10^5): checked before the seeded values exist.
+    const n = b ? 0 : admitDims(`input '${inp.name}' of the validation run`, inp.shape);
     const values = b ? b.data : [DT.FLOAT, DT.FLOAT16, DT.DOUBLE].includes(inp.dtype as 1) ? seededUniform(seed + i, n) : new Float64Array(n);
     feeds[inp.name] = toOrt(rt, inp.dtype, b ? b.dims : inp.shape, values);
   });
@@ -143,7 +145,8 @@ export async function compareModels(rt: OrtRuntime, original: ModelSource, rewri
         const expected = map ? gatherAxis(fromOrt(a), [...a.dims], map) : { data: fromOrt(a), dims: [...a.dims] };
         // A missing output or a changed shape cannot pass: compare against nothing.
         const same = b && expected.dims.join() === b.dims.join();
-        return compareOutput(name, expected.dims, expected.data, same ? fromOrt(b) : [], atol, rtol);
+        const c = compareOutput(name, expected.dims, expected.data, same ? fromOrt(b) : [], atol, rtol);
+        return same ? c : { ...c, shapeMismatch: { expected: expected.dims, actual: b ? [...b.dims] : null } };
       });
       runs.push({ inputs: inputs.map(({ name, shape }) => ({ name, shape })), passed: outputs.every((o) => o.passed), outputs });
     }

@@ -19,6 +19,13 @@ export interface OutputComparison {
   nan: { original: number; rewritten: number };
   inf: { original: number; rewritten: number };
   mismatchedNonFinite: number;
+  /** The two outputs cannot be compared element by element: their shapes (null: the output is missing). */
+  shapeMismatch?: { expected: number[]; actual: number[] | null };
+}
+
+/** "shapes differ: [1, 80, 8, 8] in A, [1, 81, 8, 8] in B" (or: missing from B). */
+export function shapesDiffer(m: NonNullable<OutputComparison["shapeMismatch"]>, a: string, b: string): string {
+  return m.actual ? `shapes differ: [${m.expected.join(", ")}] in ${a}, [${m.actual.join(", ")}] in ${b}` : `missing from ${b}`;
 }
 
 export function compareOutput(name: string, shape: number[], expected: ArrayLike<number>, actual: ArrayLike<number>, atol: number, rtol: number): OutputComparison {

@@ -9,6 +9,7 @@ import { toNumber } from "../ir/tensor.ts";
 import { normAxis } from "../fold/kernels.ts";
 import { mergeFixed, sameSegs, segSize, sliceSegs, type ClassAxis, type Probe, type Through } from "./segments.ts";
 import { broadcastThrough, einsumThrough, gemmThrough, matmulThrough } from "./class-axis-contractions.ts";
+import { SizeCapError } from "../io/size-cap.ts";
 
 export interface Propagation {
   /** Every value the class axis reaches. */
@@ -56,6 +57,7 @@ export function propagateClassAxis(g: GraphIR, probe: Probe, sources: ReadonlyAr
       if (out.checkShapes) shapeNodes.push(n);
       if (out.mixes && !mixes) mixes = `${label(n)} ${out.mixes}`;
     } catch (e) {
+      if (e instanceof SizeCapError) throw e;
       return { refusal: `${label(n)}: cannot follow the class axis (${typeof e === "string" ? e : (e as Error).message})` };
     }
   }

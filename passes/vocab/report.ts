@@ -2,7 +2,7 @@
 import type { LoadedModel } from "../io/model-io.ts";
 import type { BoundText } from "./bind-text.ts";
 import type { Vocabulary } from "./text-embed.ts";
-import { ReparamError } from "../errors.ts";
+import { plural, ReparamError } from "../errors.ts";
 import { formatNames, parseNames } from "./names-metadata.ts";
 
 export interface VocabularyReport {
@@ -35,14 +35,14 @@ export function describeVocabulary(model: LoadedModel, r: { vocabulary: Vocabula
   const entry = props.find((p) => p.key === "names");
   let status: VocabularyReport["names"] = "kept";
   if (names) {
-    if (names.length !== to) throw new ReparamError(`--names: ${names.length} ${names.length === 1 ? "name" : "names"} for ${to} text rows (a names file holds one name per line, or a JSON array of strings)`);
+    if (names.length !== to) throw new ReparamError(`--names: ${names.length} ${names.length === 1 ? "name" : "names"} for ${plural(to, "text row")} (a names file holds one name per line, or a JSON array of strings)`);
     const value = formatNames(names, entry?.value ? parseNames(entry.value)?.format ?? "python-dict" : "python-dict");
     if (entry) entry.value = value;
     else props.push({ key: "names", value });
     status = "set";
   } else if (entry) {
     status = "stale";
-    warnings.push(`the model's 'names' metadata (${parseNames(entry.value ?? "")?.names.length ?? "?"} names) no longer matches the new text (${to} rows); give --names to set it`);
+    warnings.push(`the model's 'names' metadata (${parseNames(entry.value ?? "")?.names.length ?? "?"} names) no longer matches the new text (${plural(to, "row")}); give --names to set it`);
   }
   return {
     from: v ? v.from : null, to, source, text: v ? v.text : bound.name, names: status, proof: null,

@@ -10,12 +10,13 @@ import type { ValueInfo } from "../io/onnx-types.ts";
 import type { GraphIR } from "../ir/graph.ts";
 import type { ConstTensor } from "../ir/tensor.ts";
 import { ConstantFolder } from "../fold/fold-constants.ts";
-import { ReparamError } from "../errors.ts";
+import { plural, ReparamError } from "../errors.ts";
 import { propagateClassAxis } from "./class-axis.ts";
 import { segSize, type Probe, type Segment } from "./segments.ts";
 import { patchShapes } from "./shape-patches.ts";
 import type { TextSource } from "./derived.ts";
 import { strayVocabularyCopies } from "./stray-copies.ts";
+import { SizeCapError } from "../io/size-cap.ts";
 
 export interface ProbeMaps { a: Map<string, number[]>; b: Map<string, number[]> | null }
 
@@ -76,7 +77,7 @@ export function retarget(g: GraphIR, probe: ProbeMaps, sources: TextSource[], fr
   const pa = recordingProbe(g, probe.a);
   const pb = probe.b ? recordingProbe(g, probe.b) : null;
   // With one class, the class axis cannot be told from the size-1 axes around it.
-  if (from < 2) throw new ReparamError(`cannot retarget the vocabulary: the model's text '${name}' has ${from} row; a single-class export cannot be followed (export it with two or more classes)`);
+  if (from < 2) throw new ReparamError(`cannot retarget the vocabulary: the model's text '${name}' has ${plural(from, "row")}; a single-class export cannot be followed (export it with two or more classes)`);
   const prop = propagateClassAxis(g, pa, sources, from);
   if ("refusal" in prop) throw new ReparamError(`cannot retarget the vocabulary: ${prop.refusal}`);
   const stray = strayVocabularyCopies(g, new Set(prop.axes.keys()), from);
@@ -93,17 +94,18 @@ export function retarget(g: GraphIR, probe: ProbeMaps, sources: TextSource[], fr
       const c = prop.axes.get(o.name!);
       if (c) s[c.axis] = segSize(c.segs, to);
       return [o.name!, s];
-    } catch { return [o.name!, null]; }
+    } catch (e) { if (e instanceof SizeCapError) throw e; return [o.name!, null]; }
   }));
   const want = { a: expected(pa), b: expected(pb) };
   // Read every original shape the patches will need before anything changes.
-  for (const n of prop.shapeNodes) { for (const v of [...(n.input ?? []), ...(n.output ?? [])]) if (v) { try { pa.shape(v); } catch { /* read again later */ } } }
+  for (const n of prop.shapeNodes) { for (const v of [...(n.input ?? []), ...(n.output ?? [])]) if (v) { try { pa.shape(v); } catch (e) { if (e instanceof SizeCapError) throw e; /* else read again later */ } } }
 
   swap();
   let edits: string[];
   try {
     edits = patchShapes({ graph: g, shapes: probe, axes: prop.axes, originalShape: (v) => pa.shape(v), originalValues: (v) => pa.values(v), from, to }, prop.shapeNodes);
   } catch (e) {
+    if (e instanceof SizeCapError) throw e;
     throw new ReparamError(`cannot retarget the vocabulary: ${typeof e === "string" ? e : (e as Error).message}`);
   }
   edits.push(...resizeDeclared(g, prop.axes, from, to));

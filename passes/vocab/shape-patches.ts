@@ -10,6 +10,7 @@ import { numel, type ConstTensor } from "../ir/tensor.ts";
 import { normAxis, reshapeDims } from "../fold/kernels.ts";
 import { ConstantFolder } from "../fold/fold-constants.ts";
 import { segSize, sliceSegs, type ClassAxis } from "./segments.ts";
+import { SizeCapError } from "../io/size-cap.ts";
 
 export interface PatchContext {
   graph: GraphIR;
@@ -120,7 +121,7 @@ export function patchShapes(ctx: PatchContext, nodes: Node[]): string[] {
   return edits;
 }
 
-const tryDims = (f: () => number[]): number[] | string => { try { return f(); } catch (e) { return String((e as Error)?.message ?? e); } };
+const tryDims = (f: () => number[]): number[] | string => { try { return f(); } catch (e) { if (e instanceof SizeCapError) throw e; return String((e as Error)?.message ?? e); } };
 const same = (a: number[] | string, b: number[]) => typeof a !== "string" && a.join() === b.join();
 
 function setAttrInt(n: Node, name: string, i: number, value: number): string {

@@ -44,11 +44,11 @@ export function applyTextEmbed(g: GraphIR, r: TextEmbedRequest): TextEmbedResult
     const k = dims[dims.length - 2];
     const fitsButK = typeof k === "number" && embedRows(embed) !== k && (dims.length === 2 || dims.length === 3) && typeof dims[dims.length - 1] === "number";
     if (!fitsButK) {
-      const { warnings } = checkEmbedding(embed, source, embed.dims[embed.dims.length - 1]);
+      const { warnings } = checkEmbedding(embed, source, embed.dims[embed.dims.length - 1], target.type?.tensor_type?.elem_type ?? DT.FLOAT);
       return { bound: bindText(g, embed, named, source), vocabulary: null, warnings };
     }
     const dtype = target.type?.tensor_type?.elem_type ?? DT.FLOAT;
-    const checked = checkEmbedding(embed, source, dims[dims.length - 1] as number);
+    const checked = checkEmbedding(embed, source, dims[dims.length - 1] as number, dtype);
     const value = asModelText(checked, dims.length, dtype);
     const name = target.name!;
     const probe = r.probe(g);
@@ -70,7 +70,7 @@ export function applyTextEmbed(g: GraphIR, r: TextEmbedRequest): TextEmbedResult
   }
   const text = findTextConstant(g, pa, operands, named, source, found);
   const axis = text.dims.length - 2, k = text.dims[axis];
-  const checked = checkEmbedding(embed, source, text.dims[axis + 1]);
+  const checked = checkEmbedding(embed, source, text.dims[axis + 1], text.dtype);
   const value = asModelText(checked, text.dims.length, text.dtype);
   const base = g.constant(text.name)!;
   const unclear = text.sources.find((s) => s.ambiguous);

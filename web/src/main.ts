@@ -54,7 +54,8 @@ const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
 function refresh(): void {
   runButton.disabled = !chosen.model || status.dataset.state === "running";
   const picked = picker.picked().length, typed = typedNames().length;
-  runButton.textContent = typed ? `Retarget to ${typed} classes and prove` : picked ? `Keep ${picked} classes, rewrite and prove` : "Rewrite and prove";
+  const classes = (n: number) => `${n} class${n === 1 ? "" : "es"}`;
+  runButton.textContent = typed ? `Retarget to ${classes(typed)} and prove` : picked ? `Keep ${classes(picked)}, rewrite and prove` : "Rewrite and prove";
   if (status.dataset.state === "idle" || status.dataset.state === undefined) {
     setStatus("idle", chosen.model ? `Ready: ${chosen.model.name} (${mb(chosen.model.size)})${chosen.text ? ` + ${chosen.text.name}` : ""}${chosen.names ? ` + ${chosen.names.name}` : ""}` : "Choose a model.");
   }
