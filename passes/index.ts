@@ -1,4 +1,4 @@
-// The public API (the package's one entry point). Layers, lowest first: io/ -> ir/ -> fold/ ->
+// The public API (the package's one entry point). Layers, lowest first: io/ | runtime/ -> ir/ -> fold/ ->
 // rules/ | vocab/ | text-encoder/ -> pipeline/ -> validate/ -> job/ -> cli/, web/ (test/layers.test.ts).
 export { loadModel, saveModel, readExternalData, type LoadedModel, type SaveOptions, type ExternalDataMode } from "./io/model-io.ts";
 export { decodeModelBytes, encodeModel } from "./io/codec.ts";
@@ -25,5 +25,5 @@ export type { Progress, ProgressFn } from "./progress.ts";
 export { reparamBytes, type ReparamBytesOptions, type ReparamBytesResult } from "./job/reparam-bytes.ts";
 export type { ReparamReport } from "./job/reparam-job.ts";
 export { compareModels } from "./validate/compare-models.ts";
-export type { OrtRuntime, OrtSession, OrtTensor, ModelSource } from "./validate/runtime.ts";
-export { nodeRuntime } from "./validate/runtime-node.ts";
+export type { OrtRuntime, OrtSession, OrtTensor, ModelSource } from "./runtime/ort-runtime.ts";
+export { nodeRuntime } from "./runtime/node-runtime.ts";

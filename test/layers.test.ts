@@ -11,7 +11,7 @@ const REPO = join(import.meta.dirname, "..");
 // Lowest first. Rooms on one line are peers: they may not import each other.
 const LAYERS: string[][] = [
   ["passes/errors.ts", "passes/progress.ts"],
-  ["passes/io"],
+  ["passes/io", "passes/runtime"],
   ["passes/ir"],
   ["passes/fold"],
   ["passes/rules", "passes/vocab", "passes/text-encoder"],

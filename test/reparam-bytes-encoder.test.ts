@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reparamBytes, type EncoderBytes } from "../passes/job/reparam-bytes.ts";
 import { reparamFile } from "../passes/job/reparam-file.ts";
-import { nodeRuntime } from "../passes/validate/runtime-node.ts";
+import { nodeRuntime } from "../passes/runtime/node-runtime.ts";
 import { EXIT } from "../passes/errors.ts";
 import { fixturePath } from "./helpers/fixtures.ts";
 import { CLIP_MODEL, CLIP_TINY } from "./helpers/clip-tiny.ts";

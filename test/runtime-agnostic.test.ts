@@ -10,7 +10,7 @@ import * as esbuild from "esbuild";
 import { ONNX_PROTO_TEXT } from "../passes/io/onnx-proto-text.ts";
 import { reparamBytes } from "../passes/job/reparam-bytes.ts";
 import { reparamFile } from "../passes/job/reparam-file.ts";
-import { nodeRuntime } from "../passes/validate/runtime-node.ts";
+import { nodeRuntime } from "../passes/runtime/node-runtime.ts";
 import { EXIT, ModelFormatError } from "../passes/errors.ts";
 import { buildWeb, nodeFree } from "../web/build.ts";
 import { fixturePath, REPO } from "./helpers/fixtures.ts";

@@ -16,7 +16,7 @@ import { reparamFile } from "../passes/job/reparam-file.ts";
 import { reparamBytes } from "../passes/job/reparam-bytes.ts";
 import { proveRetarget } from "../passes/validate/prove-retarget.ts";
 import { nodeProofEnv } from "../passes/validate/proof-env-node.ts";
-import { nodeRuntime } from "../passes/validate/runtime-node.ts";
+import { nodeRuntime } from "../passes/runtime/node-runtime.ts";
 import { DEFAULT_TOLERANCE, seededUniform } from "../passes/validate/compare-models.ts";
 import { modelNames } from "../passes/vocab/report.ts";
 import { takeRows } from "../passes/vocab/select-classes.ts";

@@ -5,7 +5,7 @@ import { decodeModelBytes, encodeModel } from "../io/codec.ts";
 import { parseNpy } from "../io/npy-parse.ts";
 import { parseNamesText } from "../vocab/names-text.ts";
 import type { ValidationInput } from "../validate/compare-models.ts";
-import type { OrtRuntime } from "../validate/runtime.ts";
+import type { OrtRuntime } from "../runtime/ort-runtime.ts";
 import { bytesProofEnv } from "../validate/proof-env.ts";
 import { ReparamError } from "../errors.ts";
 import { DT } from "../io/onnx-types.ts";

@@ -11,7 +11,7 @@ import { ReparamError } from "../errors.ts";
 import type { NeckLayout } from "../rules/neck-emit.ts";
 import { readNamesFile } from "../vocab/names-list.ts";
 import { embedClasses } from "../text-encoder/embed.ts";
-import type { TextRuntime } from "../text-encoder/text-runtime.ts";
+import type { OrtRuntime } from "../runtime/ort-runtime.ts";
 import { DT } from "../io/onnx-types.ts";
 import { checkTolerance, jobPassOptions, reparamJob, type PassOptions, type ReparamFileResult as JobResult } from "./reparam-job.ts";
 import type { ReparamResult } from "../pipeline/reparam-model.ts";
@@ -39,7 +39,7 @@ export interface ReparamFileOptions extends Omit<PassOptions, "neckForm"> {
   encoder?: string;
   encoderModel?: string;
   /** Where the encoder's text model runs (default onnxruntime-node; onnxruntime-web gives the page's numbers bit for bit). */
-  encoderRuntime?: TextRuntime;
+  encoderRuntime?: OrtRuntime;
   /** Called as the work moves on (loading, rewriting, validating, saving); the library never prints. */
   onProgress?: ProgressFn;
 }

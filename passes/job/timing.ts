@@ -5,7 +5,7 @@
 // Owns: the loop, its statistics, and timed onnxruntime-node sessions. May import validate/ and below.
 import type * as ort from "onnxruntime-node";
 import { performance } from "node:perf_hooks";
-import { ortModule } from "../validate/runtime-node.ts";
+import { ortModule } from "../runtime/node-runtime.ts";
 import { ReparamError } from "../errors.ts";
 import type { ProgressFn } from "../progress.ts";
 

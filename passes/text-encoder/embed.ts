@@ -3,10 +3,10 @@
 // numbers bit for bit). Re-entrant: every call opens its own session and keeps no state.
 import { findEncoderFiles } from "./encoder-folder.ts";
 import { loadTokenizer } from "./tokenize.ts";
-import { nodeTextRuntime } from "./text-model.ts";
+import { nodeRuntime } from "../runtime/node-runtime.ts";
 import { openTextModelOn } from "./text-model-core.ts";
 import { checkBatch, checkNames, embedWith, type EmbedResult } from "./embed-core.ts";
-import type { TextRuntime } from "./text-runtime.ts";
+import type { OrtRuntime } from "../runtime/ort-runtime.ts";
 
 export { DEFAULT_BATCH, type EmbedResult } from "./embed-core.ts";
 
@@ -21,14 +21,14 @@ export interface EmbedOptions {
   threads?: number;
   onProgress?: (done: number, total: number) => void;
   /** Where the text model runs (default onnxruntime-node). */
-  runtime?: TextRuntime;
+  runtime?: OrtRuntime;
 }
 
 export async function embedClasses(names: readonly string[], options: EmbedOptions): Promise<EmbedResult> {
   checkNames(names);
   checkBatch(options.batch);
   const files = findEncoderFiles(options.encoder, options.encoderModel);
-  const model = await openTextModelOn(options.runtime ?? nodeTextRuntime, { path: files.model }, files.model, options.threads);
+  const model = await openTextModelOn(options.runtime ?? nodeRuntime, { path: files.model }, files.model, options.threads);
   try {
     return await embedWith(names, loadTokenizer(files, model.fixedLength), model, options);
   } finally {

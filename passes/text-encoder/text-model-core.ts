@@ -4,7 +4,7 @@
 // onnxruntime-web, through the same checks and the same feeds.
 import { f16ToF32Array } from "../io/half.ts";
 import { ReparamError } from "../errors.ts";
-import type { TextRuntime, TextSession, TextTensor, TextValueMeta } from "./text-runtime.ts";
+import type { OrtRuntime, OrtSession, OrtTensor, OrtValueMeta } from "../runtime/ort-runtime.ts";
 
 type IdType = "int64" | "int32";
 
@@ -23,7 +23,7 @@ export interface TextModel {
 
 const FEEDABLE = ["input_ids", "attention_mask"];
 
-function meta(list: readonly TextValueMeta[], name: string) {
+function meta(list: readonly OrtValueMeta[], name: string) {
   const m = list.find((v) => v.name === name);
   return m && m.isTensor ? m : undefined;
 }
@@ -32,9 +32,9 @@ const staticDim = (shape: ReadonlyArray<number | string> | undefined, axis: numb
   typeof shape?.[axis] === "number" && (shape[axis] as number) > 0 ? (shape[axis] as number) : undefined;
 
 /** `label` names the model in messages; the session gets every graph optimization (as the CLI always did). */
-export async function openTextModelOn(runtime: TextRuntime, src: { bytes?: Uint8Array; path?: string }, label: string, threads?: number): Promise<TextModel> {
+export async function openTextModelOn(runtime: OrtRuntime, src: { bytes?: Uint8Array; path?: string }, label: string, threads?: number): Promise<TextModel> {
   const path = label;
-  let session: TextSession;
+  let session: OrtSession;
   try {
     session = await runtime.createSession(src, { optimization: "all", ...(threads ? { threads } : {}) });
   } catch (e) {
@@ -79,9 +79,9 @@ export async function openTextModelOn(runtime: TextRuntime, src: { bytes?: Uint8
     fixedLength: staticDim(idMeta?.shape, 1),
     fixedBatch: staticDim(idMeta?.shape, 0),
     async run(ids, batch, length, mask) {
-      const feeds: Record<string, TextTensor> = { input_ids: tensor(idType as IdType, ids, [batch, length]) };
+      const feeds: Record<string, OrtTensor> = { input_ids: tensor(idType as IdType, ids, [batch, length]) };
       if (hasMask) feeds.attention_mask = tensor(maskType as IdType, mask, [batch, length]);
-      let out: Record<string, TextTensor>;
+      let out: Record<string, OrtTensor>;
       try { out = await session.run(feeds, ["text_embeds"]); } catch (e) {
         throw new ReparamError(`${path}: onnxruntime failed to run the text model on a batch of ${batch}×${length} tokens (${String((e as Error)?.message ?? e).split("\n")[0]})`);
       }

@@ -7,7 +7,7 @@ import type { ConstTensor } from "../ir/tensor.ts";
 import { compareOutput, type OutputComparison } from "./compare.ts";
 import { EXIT, ReparamError } from "../errors.ts";
 import { admitDims } from "../io/size-cap.ts";
-import type { ModelSource, OrtRuntime, OrtSession, OrtTensor } from "./runtime.ts";
+import type { ModelSource, OrtRuntime, OrtSession, OrtTensor } from "../runtime/ort-runtime.ts";
 
 export interface Tolerance { atol: number; rtol: number }
 /** float32 models: the fixtures' worst minPassingAtol is far below this (see README). */

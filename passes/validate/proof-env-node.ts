@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadModel, saveModel } from "../io/model-io.ts";
-import { nodeRuntime } from "./runtime-node.ts";
+import { nodeRuntime } from "../runtime/node-runtime.ts";
 import type { ProofEnv } from "./proof-env.ts";
 
 export function nodeProofEnv(inputPath: string, onRun?: ProofEnv["onRun"]): ProofEnv {

@@ -3,7 +3,7 @@
 // it, proof-env-node.ts); the browser holds the original's bytes (bytesProofEnv).
 import { decodeModelBytes } from "../io/codec.ts";
 import type { LoadedModel } from "../io/model-io.ts";
-import type { ModelSource, OrtRuntime } from "./runtime.ts";
+import type { ModelSource, OrtRuntime } from "../runtime/ort-runtime.ts";
 import { compareModels, type CompareOptions, type ValidationInput, type ValidationReport } from "./compare-models.ts";
 
 export interface ProofEnv {

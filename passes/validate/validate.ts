@@ -5,8 +5,8 @@
 // the tests and the benchmarks. The browser calls compareModels with onnxruntime-web.
 import type { ConstTensor } from "../ir/tensor.ts";
 import { compareModels, type OutputMap, type Tolerance, type ValidationInput, type ValidationReport } from "./compare-models.ts";
-import type { ModelSource } from "./runtime.ts";
-import { nodeRuntime } from "./runtime-node.ts";
+import type { ModelSource } from "../runtime/ort-runtime.ts";
+import { nodeRuntime } from "../runtime/node-runtime.ts";
 
 export * from "./compare-models.ts";
 export { nodeRuntime };

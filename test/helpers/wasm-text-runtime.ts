@@ -3,16 +3,16 @@
 // compared with the page's byte for byte (onnxruntime-node's native kernels round differently).
 import { readFileSync } from "node:fs";
 import * as ort from "onnxruntime-web";
-import type { TextRuntime, TextSession, TextTensor } from "../../passes/text-encoder/text-runtime.ts";
+import type { OrtRuntime, OrtSession, OrtTensor } from "../../passes/runtime/ort-runtime.ts";
 
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = "error";
 
-export const wasmTextRuntime: TextRuntime = {
+export const wasmTextRuntime: OrtRuntime = {
   name: "onnxruntime-web (wasm, 1 thread, in Node)",
   async createSession(src, tuning) {
     const bytes = src.bytes ?? new Uint8Array(readFileSync(src.path!));
-    return (await ort.InferenceSession.create(bytes, { graphOptimizationLevel: tuning?.optimization ?? "basic", logSeverityLevel: 3 })) as unknown as TextSession;
+    return (await ort.InferenceSession.create(bytes, { graphOptimizationLevel: tuning?.optimization ?? "basic", logSeverityLevel: 3 })) as unknown as OrtSession;
   },
-  tensor: (type, data, dims) => new ort.Tensor(type, data, dims as number[]) as unknown as TextTensor,
+  tensor: (type, data, dims) => new ort.Tensor(type, data, dims as number[]) as unknown as OrtTensor,
 };

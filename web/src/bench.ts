@@ -1,7 +1,7 @@
 // A short in-page benchmark: original and rewritten model in onnxruntime-web on the same
 // seeded inputs, alternated so that both see the same machine state; medians.
 import { makeFeeds, type ValidationInput } from "../../passes/validate/compare-models.ts";
-import type { OrtRuntime, OrtSession } from "../../passes/validate/runtime.ts";
+import type { OrtRuntime, OrtSession } from "../../passes/runtime/ort-runtime.ts";
 import type { BenchResult } from "./protocol.ts";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -4,7 +4,7 @@
 // server makes it cross-origin isolated (COOP + COEP, as `onnx-reparam web` does): then up
 // to 4 threads, else one, so the page still works from any static server.
 import * as ort from "onnxruntime-web/wasm";
-import type { OrtRuntime, OrtSession, OrtTensor } from "../../passes/validate/runtime.ts";
+import type { OrtRuntime, OrtSession, OrtTensor } from "../../passes/runtime/ort-runtime.ts";
 
 const ortFile = (name: string) => new URL(`./ort/${name}`, self.location.href).href;
 const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;

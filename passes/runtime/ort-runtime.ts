@@ -1,3 +1,6 @@
+// Room runtime/ (lowest, beside io/): the one onnxruntime interface and its Node binding, used by
+// the text encoder and the proofs alike. May import nothing of ours.
+//
 // The slice of onnxruntime the proof needs, so that it runs on onnxruntime-node (the CLI,
 // runtime-node.ts) and on onnxruntime-web (the page, web/src/runtime-web.ts) alike. Both
 // packages share onnxruntime-common's API; this names only what is used.

@@ -1,7 +1,7 @@
 // onnxruntime-node behind the OrtRuntime interface: the CLI's and the tests' runtime.
 import { createRequire } from "node:module";
 import type * as Ort from "onnxruntime-node";
-import type { OrtRuntime, OrtSession, OrtTensor } from "./runtime.ts";
+import type { OrtRuntime, OrtSession, OrtTensor } from "./ort-runtime.ts";
 
 // Loaded on first use: `reparam --no-validate` never pays onnxruntime's start-up.
 let loaded: typeof Ort | null = null;
