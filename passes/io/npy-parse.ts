@@ -7,12 +7,13 @@ import { DT } from "./onnx-types.ts";
 import { f16ToF32Array } from "./half.ts";
 import { ReparamError } from "../errors.ts";
 import type { ConstTensor } from "./const-tensor.ts";
+import { MAX_ELEMENTS } from "./size-cap.ts";
 import { HeaderSyntaxError, parseHeaderDict, type HeaderValue } from "./npy-header.ts";
 
 /** numpy pads its headers to 64 bytes and writes a few hundred at most; 64 KiB leaves room for any real one. */
 export const NPY_MAX_HEADER = 64 * 1024;
-/** The same ceiling constant folding uses: 64M elements (512 MB as float64). */
-export const NPY_MAX_ELEMENTS = 64 << 20;
+/** The one ceiling every tensor the project materializes obeys (io/size-cap.ts): 64M elements. */
+export const NPY_MAX_ELEMENTS = MAX_ELEMENTS;
 
 const TYPES: Record<string, { dtype: number; size: number; name: string }> = {
   "<f4": { dtype: DT.FLOAT, size: 4, name: "float32" }, "<f2": { dtype: DT.FLOAT16, size: 2, name: "float16" },
